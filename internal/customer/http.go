@@ -1,0 +1,369 @@
+package customer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/siyu-scrm/siyu/internal/httpx"
+	"github.com/siyu-scrm/siyu/internal/org"
+)
+
+// Routes lists the customer API: list, profile with timeline, and tags (the corp tag library and
+// the tags on a customer, both written to WeCom first).
+func (s *Service) Routes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Path: "/api/v1/customers", Perm: org.PermCustomerRead, Tag: "customers", Summary: "List customers in my scope, most recently recorded first",
+			Query: []httpx.Param{{Name: "q", Type: "string", Description: "name contains"},
+				{Name: "staff_id", Type: "integer", Description: "related to this staff member"},
+				{Name: "status", Type: "string", Description: "active (still connected to someone) or lost (no active relation)"},
+				{Name: "state", Type: "string", Description: "first added through this live-code state"},
+				{Name: "limit", Type: "integer", Description: "1-500"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
+			Response: httpx.Page[Summary]{}, Handler: s.handleList},
+		{Method: "GET", Path: "/api/v1/customers/{id}", Perm: org.PermCustomerRead, Tag: "customers", Summary: "A customer's profile, relations and timeline",
+			Response: Detail{}, Handler: s.handleGet},
+		{Method: "POST", Path: "/api/v1/customers/{id}/tags", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Add and remove a customer's tags (in WeCom, then in Siyu)",
+			Request: MarkInput{}, Response: CustomerTags{}, Handler: s.handleMarkTags},
+		{Method: "GET", Path: "/api/v1/tag-groups", Perm: org.PermCustomerRead, Tag: "tags", Summary: "The corp tag library: groups with their tags",
+			Response: struct {
+				Items []TagGroup `json:"items"`
+			}{}, Handler: s.handleTagGroups},
+		{Method: "POST", Path: "/api/v1/tag-groups", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Create a tag group with its first tags (in WeCom, then in Siyu)",
+			Request: TagGroupInput{}, Response: TagGroup{}, Status: http.StatusCreated, Handler: s.handleCreateTagGroup},
+		{Method: "POST", Path: "/api/v1/tag-groups/{id}/tags", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Add a tag to a group",
+			Request: TagInput{}, Response: Tag{}, Status: http.StatusCreated, Handler: s.handleAddTag},
+		{Method: "PATCH", Path: "/api/v1/tags/{id}", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Rename a tag",
+			Request: TagInput{}, Response: Tag{}, Handler: s.handleRenameTag},
+		{Method: "DELETE", Path: "/api/v1/tags/{id}", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Delete a tag (and take it off every customer)",
+			Status: http.StatusNoContent, Handler: s.handleDeleteTag},
+	}
+}
+
+// Summary is a customer in a list.
+type Summary struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Gender       int        `json:"gender" doc:"0 unknown, 1 male, 2 female"`
+	Avatar       string     `json:"avatar"`
+	FirstAddedAt *time.Time `json:"first_added_at"`
+	FirstState   string     `json:"first_state" doc:"live-code state of the first add (the acquisition channel)"`
+	Staff        []string   `json:"staff" doc:"names of staff with an active relation"`
+	Lost         bool       `json:"lost" doc:"no active relation left"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+// Detail is a customer's profile with relations and the latest timeline events.
+type Detail struct {
+	Summary
+	Identities []Identity       `json:"identities"`
+	Relations  []RelationDetail `json:"relations"`
+	Tags       []CustomerTag    `json:"tags" doc:"each tag once, manual when put on in Siyu"`
+	Timeline   []Event          `json:"timeline"`
+}
+
+// RelationDetail is a relation with the staff member's name.
+type RelationDetail struct {
+	Relation
+	StaffName string `json:"staff_name"`
+}
+
+// Event is one timeline entry.
+type Event struct {
+	ID          int64     `json:"id"`
+	Kind        string    `json:"kind"`
+	WeComUserID string    `json:"wecom_userid"`
+	Detail      string    `json:"detail" doc:"JSON object"`
+	OccurredAt  time.Time `json:"occurred_at"`
+}
+
+// Filter narrows a customer list.
+type Filter struct {
+	Query   string
+	StaffID int64
+	Status  string
+	State   string
+	Page    httpx.PageRequest
+}
+
+// List returns a page of customers in the caller's scope, newest first (cursor = last id).
+func (s *Service) List(ctx context.Context, f Filter) (httpx.Page[Summary], error) {
+	c, err := org.RequireCaller(ctx)
+	if err != nil {
+		return httpx.Page[Summary]{}, err
+	}
+	sc := org.ScopeOf(c)
+	cond, args := sc.CustomerFilter("c.id")
+	q := `SELECT c.id, c.name, c.gender, c.avatar, c.first_added_at, c.first_state, c.created_at,
+		NOT EXISTS (SELECT 1 FROM customer_staff a WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id AND a.status = 'active')
+		FROM customers c WHERE c.tenant_id = ? AND ` + cond
+	args = append([]any{c.TenantID}, args...)
+	if f.Page.After > 0 {
+		q += ` AND c.id < ?`
+		args = append(args, f.Page.After)
+	}
+	if kw := strings.TrimSpace(f.Query); kw != "" {
+		if !sc.PersonalData {
+			// Searching real names would reveal them to a role that only sees them masked.
+			return httpx.Page[Summary]{}, &httpx.Error{Code: httpx.Invalid, Fields: map[string]httpx.FieldError{"q": {Code: "not_allowed"}}}
+		}
+		q += ` AND lower(c.name) LIKE ? ESCAPE '\'`
+		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(kw))+"%")
+	}
+	if f.StaffID > 0 {
+		q += ` AND EXISTS (SELECT 1 FROM customer_staff b WHERE b.tenant_id = c.tenant_id AND b.customer_id = c.id AND b.staff_id = ?)`
+		args = append(args, f.StaffID)
+	}
+	switch f.Status {
+	case "active":
+		q += ` AND EXISTS (SELECT 1 FROM customer_staff d WHERE d.tenant_id = c.tenant_id AND d.customer_id = c.id AND d.status = 'active')`
+	case "lost":
+		q += ` AND NOT EXISTS (SELECT 1 FROM customer_staff d WHERE d.tenant_id = c.tenant_id AND d.customer_id = c.id AND d.status = 'active')`
+	}
+	if f.State != "" {
+		q += ` AND c.first_state = ?`
+		args = append(args, f.State)
+	}
+	q += ` ORDER BY c.id DESC LIMIT ?`
+	args = append(args, f.Page.Limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return httpx.Page[Summary]{}, fmt.Errorf("customer: list: %w", err)
+	}
+	var items []Summary
+	for rows.Next() {
+		var m Summary
+		var first sql.NullTime
+		if err := rows.Scan(&m.ID, &m.Name, &m.Gender, &m.Avatar, &first, &m.FirstState, &m.CreatedAt, &m.Lost); err != nil {
+			rows.Close()
+			return httpx.Page[Summary]{}, err
+		}
+		if first.Valid {
+			m.FirstAddedAt = &first.Time
+		}
+		if !sc.PersonalData {
+			m.Name, m.Avatar = org.MaskName(m.Name), ""
+		}
+		items = append(items, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return httpx.Page[Summary]{}, err
+	}
+	page := httpx.MakePage(items, f.Page.Limit, func(m Summary) int64 { return m.ID })
+	if err := s.fillStaffNames(ctx, c.TenantID, page.Items); err != nil {
+		return httpx.Page[Summary]{}, err
+	}
+	return page, nil
+}
+
+// fillStaffNames adds the names of each customer's active staff in one query for the page.
+func (s *Service) fillStaffNames(ctx context.Context, tenantID int64, items []Summary) error {
+	if len(items) == 0 {
+		return nil
+	}
+	args := []any{tenantID}
+	idx := map[int64]int{}
+	for i, m := range items {
+		args = append(args, m.ID)
+		idx[m.ID] = i
+		items[i].Staff = []string{}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT cs.customer_id, COALESCE(st.name, cs.wecom_userid) FROM customer_staff cs
+		LEFT JOIN staff st ON st.tenant_id = cs.tenant_id AND st.id = cs.staff_id
+		WHERE cs.tenant_id = ? AND cs.status = 'active' AND cs.customer_id IN (?`+strings.Repeat(", ?", len(items)-1)+`)
+		ORDER BY cs.added_at`, args...)
+	if err != nil {
+		return fmt.Errorf("customer: staff names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		items[idx[id]].Staff = append(items[idx[id]].Staff, name)
+	}
+	return rows.Err()
+}
+
+// Get returns a customer in the caller's scope with relations and the latest 200 events.
+func (s *Service) Get(ctx context.Context, id int64) (Detail, error) {
+	c, err := org.RequireCaller(ctx)
+	if err != nil {
+		return Detail{}, err
+	}
+	sc := org.ScopeOf(c)
+	cond, args := sc.CustomerFilter("c.id")
+	var d Detail
+	var first sql.NullTime
+	err = s.db.QueryRowContext(ctx, `SELECT c.id, c.name, c.gender, c.avatar, c.first_added_at, c.first_state, c.created_at
+		FROM customers c WHERE c.tenant_id = ? AND c.id = ? AND `+cond, append([]any{c.TenantID, id}, args...)...).
+		Scan(&d.ID, &d.Name, &d.Gender, &d.Avatar, &first, &d.FirstState, &d.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Detail{}, httpx.NotFoundf("customer")
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("customer: get %d: %w", id, err)
+	}
+	if first.Valid {
+		d.FirstAddedAt = &first.Time
+	}
+	d.Identities, d.Relations, d.Timeline, d.Staff = []Identity{}, []RelationDetail{}, []Event{}, []string{}
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, value FROM customer_identities WHERE tenant_id = ? AND customer_id = ? ORDER BY kind, value`, c.TenantID, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	for rows.Next() {
+		var i Identity
+		if err := rows.Scan(&i.Kind, &i.Value); err != nil {
+			rows.Close()
+			return Detail{}, err
+		}
+		// Identities are personal data (they identify the person elsewhere).
+		if sc.PersonalData {
+			d.Identities = append(d.Identities, i)
+		}
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT cs.wecom_userid, cs.staff_id, cs.remark, cs.state, cs.added_at, cs.status, COALESCE(st.name, '')
+		FROM customer_staff cs LEFT JOIN staff st ON st.tenant_id = cs.tenant_id AND st.id = cs.staff_id
+		WHERE cs.tenant_id = ? AND cs.customer_id = ? ORDER BY cs.added_at`, c.TenantID, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	for rows.Next() {
+		var r RelationDetail
+		var staff sql.NullInt64
+		if err := rows.Scan(&r.WeComUserID, &staff, &r.Remark, &r.State, &r.AddedAt, &r.Status, &r.StaffName); err != nil {
+			rows.Close()
+			return Detail{}, err
+		}
+		if staff.Valid {
+			r.StaffID = &staff.Int64
+		}
+		if r.Status == RelationActive {
+			name := r.StaffName
+			if name == "" {
+				name = r.WeComUserID // as in the list: a member not (yet) synced into staff
+			}
+			d.Staff = append(d.Staff, name)
+		}
+		d.Relations = append(d.Relations, r)
+	}
+	rows.Close()
+	d.Lost = len(d.Staff) == 0
+	if d.Tags, err = s.customerTags(ctx, c.TenantID, id); err != nil {
+		return Detail{}, err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT id, kind, wecom_userid, detail, occurred_at FROM customer_events
+		WHERE tenant_id = ? AND customer_id = ? ORDER BY occurred_at DESC, id DESC LIMIT 200`, c.TenantID, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.ID, &e.Kind, &e.WeComUserID, &e.Detail, &e.OccurredAt); err != nil {
+			return Detail{}, err
+		}
+		d.Timeline = append(d.Timeline, e)
+	}
+	if !sc.PersonalData {
+		d.Name, d.Avatar = org.MaskName(d.Name), ""
+		for i := range d.Relations {
+			d.Relations[i].Remark = ""
+		}
+	}
+	return d, rows.Err()
+}
+
+func (s *Service) handleList(w http.ResponseWriter, r *http.Request) error {
+	page, err := httpx.PageParams(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := Filter{Query: q.Get("q"), Status: q.Get("status"), State: q.Get("state"), Page: page}
+	var v httpx.Validator
+	if sid := q.Get("staff_id"); sid != "" {
+		n, err := strconv.ParseInt(sid, 10, 64)
+		v.Check(err == nil && n > 0, "staff_id", "invalid")
+		f.StaffID = n
+	}
+	if f.Status != "" {
+		v.OneOf("status", f.Status, "active", "lost")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	out, err := s.List(r.Context(), f)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	out, err := s.Get(r.Context(), id)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+func (s *Service) handleTagGroups(w http.ResponseWriter, r *http.Request) error {
+	items, err := s.TagGroups(r.Context())
+	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
+}
+
+func (s *Service) handleCreateTagGroup(w http.ResponseWriter, r *http.Request) error {
+	var in TagGroupInput
+	if err := httpx.Decode(r, &in); err != nil {
+		return err
+	}
+	out, err := s.CreateTagGroup(r.Context(), in)
+	return httpx.Reply(w, http.StatusCreated, out, err)
+}
+
+func (s *Service) handleAddTag(w http.ResponseWriter, r *http.Request) error {
+	id, in, err := httpx.IDAndBody[TagInput](r)
+	if err != nil {
+		return err
+	}
+	out, err := s.AddTag(r.Context(), id, in)
+	return httpx.Reply(w, http.StatusCreated, out, err)
+}
+
+func (s *Service) handleRenameTag(w http.ResponseWriter, r *http.Request) error {
+	id, in, err := httpx.IDAndBody[TagInput](r)
+	if err != nil {
+		return err
+	}
+	out, err := s.RenameTag(r.Context(), id, in)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+func (s *Service) handleDeleteTag(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteTag(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) handleMarkTags(w http.ResponseWriter, r *http.Request) error {
+	id, in, err := httpx.IDAndBody[MarkInput](r)
+	if err != nil {
+		return err
+	}
+	out, err := s.MarkTags(r.Context(), id, in)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
