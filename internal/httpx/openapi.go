@@ -41,6 +41,10 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(route.Request))}}}
 		}
+		if route.Form != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"multipart/form-data": map[string]any{"schema": formSchema(reflect.TypeOf(route.Form))}}}
+		}
 		status := route.Status
 		if status == 0 {
 			status = 200
@@ -193,4 +197,27 @@ func schemaName(t reflect.Type) string {
 		name = name[:i] + inner
 	}
 	return nameRE.ReplaceAllString(name, "")
+}
+
+// formSchema describes a multipart form: []byte fields are files (binary strings).
+func formSchema(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("form")
+		if name == "" {
+			continue
+		}
+		s := map[string]any{"type": "string"}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Uint8 {
+			s["format"] = "binary"
+		}
+		if d := f.Tag.Get("doc"); d != "" {
+			s["description"] = d
+		}
+		props[name] = s
+		required = append(required, name)
+	}
+	return map[string]any{"type": "object", "properties": props, "required": required}
 }

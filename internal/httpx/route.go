@@ -33,6 +33,10 @@ type Route struct {
 	// Request and Response are zero values of the body types, for the OpenAPI document.
 	Request  any
 	Response any
+	// Form documents a multipart/form-data body (file uploads) instead of a JSON Request: the
+	// zero value of a struct whose fields (form names from the `form` tag) are strings, or
+	// []byte for a file.
+	Form any
 	// Status is the success status; 0 means 200.
 	Status  int
 	Query   []Param
