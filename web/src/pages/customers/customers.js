@@ -17,6 +17,7 @@ export const TIMELINE_KINDS = [
   'left_group',
   'relation_ended',
   'tagged',
+  'owner_assigned',
 ]
 // el-timeline-item type per kind: good news green, losses red, failures orange.
 export const TIMELINE_KIND_TYPE = {
@@ -31,6 +32,7 @@ export const TIMELINE_KIND_TYPE = {
   left_group: 'info',
   relation_ended: 'warning',
   tagged: 'primary',
+  owner_assigned: 'info',
 }
 // WeCom's add_way codes that have a label in the locale files (customers.addWays.<code>).
 export const ADD_WAYS = [0, 1, 2, 3, 4, 5, 6, 9, 10, 16, 201, 202]
@@ -134,6 +136,11 @@ export function describeEvent(event, staffNames = {}) {
       if (removed.length) return { key: 'taggedRemoved', params: { removed } }
       return { key: 'taggedNone', params: {} }
     }
+    case 'owner_assigned': {
+      const by = text(d.by)
+      const base = d.owner_staff_id === null || d.owner_staff_id === undefined ? 'ownerCleared' : 'ownerAssigned'
+      return by ? { key: base, params: { by } } : { key: `${base}Anon`, params: {} }
+    }
     default:
       return { key: '', params: {} }
   }
@@ -176,32 +183,146 @@ function queryString(v) {
   return typeof v === 'string' ? v.trim() : ''
 }
 
+// Sorts of the list (GET /api/v1/customers?sort=) and the tag modes of its tag filter.
+export const SORTS = ['recent', 'added_desc', 'added_asc', 'name', 'active']
+export const TAG_MODES = ['any', 'all', 'none']
+// The most tags one filter takes, and the most customers one bulk request takes.
+export const MAX_FILTER_TAGS = 20
+export const MAX_BULK_TAG = 500
+export const MAX_BULK_ASSIGN = 1000
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
+
+function positiveId(v) {
+  const s = queryString(v)
+  const n = Number(s)
+  return s !== '' && Number.isSafeInteger(n) && n > 0 ? n : null
+}
+
+function dateString(v) {
+  const s = queryString(v)
+  if (!DATE_RE.test(s)) return ''
+  const d = new Date(`${s}T00:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s ? s : ''
+}
+
+// tagIdsOf reads tag ids from a query value ('1,2' or ['1', '2,3']): positive, distinct, in
+// order, at most MAX_FILTER_TAGS.
+export function tagIdsOf(v) {
+  const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => (typeof x === 'string' ? x.split(',') : typeof x === 'number' ? [String(x)] : []))
+  const out = []
+  for (const p of parts) {
+    const n = positiveId(p)
+    if (n !== null && !out.includes(n)) out.push(n)
+  }
+  return out.slice(0, MAX_FILTER_TAGS)
+}
+
 // filtersFromQuery reads the list's filters from the route query (a deep link or a reload).
 export function filtersFromQuery(query = {}) {
   const q = query || {}
-  const sid = queryString(q.staff_id)
-  const n = Number(sid)
+  let from = dateString(q.added_from)
+  let to = dateString(q.added_to)
+  if (from && to && to < from) [from, to] = [to, from]
   return {
     q: queryString(q.q),
     status: CUSTOMER_STATUSES.includes(q.status) ? q.status : '',
     state: queryString(q.state),
-    staff_id: sid !== '' && Number.isSafeInteger(n) && n > 0 ? n : null,
+    staff_id: positiveId(q.staff_id),
+    org_unit_id: positiveId(q.org_unit_id),
+    tag_ids: tagIdsOf(q.tag_ids),
+    tag_mode: TAG_MODES.includes(q.tag_mode) ? q.tag_mode : 'any',
+    added_from: from,
+    added_to: to,
+    sort: SORTS.includes(q.sort) ? q.sort : 'recent',
   }
 }
 
-// queryFromFilters is the route query for filters: only what is set, all as strings.
+// queryFromFilters is the route query for filters: only what is set (and differs from the
+// defaults), all as strings — the same names GET /api/v1/customers takes.
 export function queryFromFilters(f) {
   const out = {}
   if (f.q && f.q.trim()) out.q = f.q.trim()
   if (CUSTOMER_STATUSES.includes(f.status)) out.status = f.status
   if (f.state && f.state.trim()) out.state = f.state.trim()
   if (f.staff_id !== null && f.staff_id !== undefined && f.staff_id !== '') out.staff_id = String(f.staff_id)
+  if (f.org_unit_id !== null && f.org_unit_id !== undefined && f.org_unit_id !== '') out.org_unit_id = String(f.org_unit_id)
+  const tags = tagIdsOf(Array.isArray(f.tag_ids) ? f.tag_ids.map(String) : [])
+  if (tags.length) {
+    out.tag_ids = tags.join(',')
+    if (TAG_MODES.includes(f.tag_mode) && f.tag_mode !== 'any') out.tag_mode = f.tag_mode
+  }
+  const from = dateString(f.added_from)
+  const to = dateString(f.added_to)
+  if (from) out.added_from = from
+  if (to) out.added_to = to
+  if (SORTS.includes(f.sort) && f.sort !== 'recent') out.sort = f.sort
   return out
 }
 
 // apiQuery is the query of GET /api/v1/customers for filters and a page.
 export function apiQuery(f, { limit, cursor = '' } = {}) {
   return { ...queryFromFilters(f), limit, cursor }
+}
+
+// dateRangeOf and withDateRange convert between the filters and el-date-picker's
+// [from, to] value (value-format YYYY-MM-DD).
+export function dateRangeOf(f) {
+  return f.added_from && f.added_to ? [f.added_from, f.added_to] : null
+}
+
+export function withDateRange(f, range) {
+  const [from, to] = Array.isArray(range) && range.length === 2 ? range.map(dateString) : ['', '']
+  return { ...f, added_from: from && to ? from : '', added_to: from && to ? to : '' }
+}
+
+// selectedIds is the ids of the selected rows, distinct, in order.
+export function selectedIds(rows) {
+  const out = []
+  for (const r of list(rows)) {
+    if (r && Number.isSafeInteger(r.id) && r.id > 0 && !out.includes(r.id)) out.push(r.id)
+  }
+  return out
+}
+
+// bulkTagBody and bulkAssignBody build the bodies of the bulk endpoints; they return null when
+// there is nothing to send (no customers, no tags, no staff member) or too many customers.
+export function bulkTagBody(ids, tagIds, remove = false) {
+  const customers = selectedIds(ids.map((id) => ({ id })))
+  const tags = tagIdsOf(list(tagIds).map(String))
+  if (!customers.length || !tags.length || customers.length > MAX_BULK_TAG) return null
+  return remove ? { customer_ids: customers, remove: tags } : { customer_ids: customers, add: tags }
+}
+
+export function bulkAssignBody(ids, staffId) {
+  const customers = selectedIds(ids.map((id) => ({ id })))
+  const staff = positiveId(staffId === null || staffId === undefined ? '' : String(staffId))
+  if (!customers.length || customers.length > MAX_BULK_ASSIGN) return null
+  return staff === null ? { customer_ids: customers, clear: true } : { customer_ids: customers, staff_id: staff }
+}
+
+// bulkOutcome sums up a bulk result: how many succeeded, and the failures grouped by reason
+// ({reason, count}, most frequent first).
+export function bulkOutcome(result) {
+  const items = list(result && result.items)
+  const ok = items.filter((i) => i && i.ok).length
+  const byReason = {}
+  for (const i of items) {
+    if (!i || i.ok) continue
+    const reason = typeof i.error === 'string' && i.error ? i.error : 'unknown'
+    byReason[reason] = (byReason[reason] || 0) + 1
+  }
+  const failures = Object.entries(byReason)
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+  return { ok, failed: items.length - ok, failures }
+}
+
+// tagOptionsOf flattens the tag library into grouped select options.
+export function tagOptionsOf(groups) {
+  return list(groups)
+    .filter((g) => g && list(g.tags).length)
+    .map((g) => ({ label: String(g.name || ''), options: list(g.tags).map((t) => ({ value: t.id, label: String(t.name || '') })) }))
 }
 
 // initialOf is what an avatar shows without a picture: the name's first character.

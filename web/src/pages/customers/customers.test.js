@@ -17,6 +17,14 @@ import {
   parseDetail,
   queryFromFilters,
   staffNamesOf,
+  dateRangeOf,
+  withDateRange,
+  selectedIds,
+  bulkTagBody,
+  bulkAssignBody,
+  bulkOutcome,
+  tagOptionsOf,
+  MAX_BULK_TAG,
 } from './customers.js'
 
 function i18nFor(locale) {
@@ -190,45 +198,147 @@ describe('kindLabel', () => {
   })
 })
 
+const EMPTY = {
+  q: '',
+  status: '',
+  state: '',
+  staff_id: null,
+  org_unit_id: null,
+  tag_ids: [],
+  tag_mode: 'any',
+  added_from: '',
+  added_to: '',
+  sort: 'recent',
+}
+
 describe('filters and the route query', () => {
   it('reads valid filters and drops bad ones', () => {
     expect(filtersFromQuery({ q: ' 张 ', status: 'lost', state: 'poster-618', staff_id: '7' })).toEqual({
+      ...EMPTY,
       q: '张',
       status: 'lost',
       state: 'poster-618',
       staff_id: 7,
     })
-    expect(filtersFromQuery({ status: 'weird', staff_id: 'x', q: ['a', 'b'] })).toEqual({
-      q: '',
-      status: '',
-      state: '',
-      staff_id: null,
-    })
+    expect(filtersFromQuery({ status: 'weird', staff_id: 'x', q: ['a', 'b'] })).toEqual(EMPTY)
     expect(filtersFromQuery({ staff_id: '-3' }).staff_id).toBeNull()
-    expect(filtersFromQuery(undefined)).toEqual({ q: '', status: '', state: '', staff_id: null })
+    expect(filtersFromQuery(undefined)).toEqual(EMPTY)
+  })
+
+  it('reads tags, mode, unit, dates and sort', () => {
+    expect(
+      filtersFromQuery({ tag_ids: ['3,1', '3', 'x', '-2'], tag_mode: 'none', org_unit_id: '9', added_from: '2026-01-01', added_to: '2026-01-31', sort: 'name' }),
+    ).toEqual({ ...EMPTY, tag_ids: [3, 1], tag_mode: 'none', org_unit_id: 9, added_from: '2026-01-01', added_to: '2026-01-31', sort: 'name' })
+    expect(filtersFromQuery({ tag_mode: 'some', sort: 'random', added_from: '2026-02-30', added_to: 'today' })).toEqual(EMPTY)
+    // a reversed range is put right
+    expect(filtersFromQuery({ added_from: '2026-03-01', added_to: '2026-01-01' })).toMatchObject({ added_from: '2026-01-01', added_to: '2026-03-01' })
+    expect(filtersFromQuery({ tag_ids: Array.from({ length: 30 }, (_, i) => String(i + 1)).join(',') }).tag_ids).toHaveLength(20)
   })
 
   it('writes only what is set, as strings', () => {
-    expect(queryFromFilters({ q: '', status: '', state: '  ', staff_id: null })).toEqual({})
-    expect(queryFromFilters({ q: ' 王 ', status: 'active', state: 'poster', staff_id: 3 })).toEqual({
+    expect(queryFromFilters(EMPTY)).toEqual({})
+    expect(queryFromFilters({ ...EMPTY, q: ' 王 ', status: 'active', state: 'poster', staff_id: 3 })).toEqual({
       q: '王',
       status: 'active',
       state: 'poster',
       staff_id: '3',
     })
+    expect(queryFromFilters({ ...EMPTY, tag_ids: [5, 2], tag_mode: 'all', org_unit_id: 4, added_from: '2026-01-01', added_to: '2026-01-02', sort: 'active' })).toEqual({
+      tag_ids: '5,2',
+      tag_mode: 'all',
+      org_unit_id: '4',
+      added_from: '2026-01-01',
+      added_to: '2026-01-02',
+      sort: 'active',
+    })
+    // the mode means nothing without tags; the defaults are left out
+    expect(queryFromFilters({ ...EMPTY, tag_mode: 'none', sort: 'recent' })).toEqual({})
+    expect(queryFromFilters({ ...EMPTY, tag_ids: [1], tag_mode: 'any' })).toEqual({ tag_ids: '1' })
   })
 
   it('round-trips', () => {
-    const f = { q: '王', status: 'lost', state: 'douyin-live', staff_id: 12 }
+    const f = { ...EMPTY, q: '王', status: 'lost', state: 'douyin-live', staff_id: 12, tag_ids: [7, 8], tag_mode: 'all', org_unit_id: 2, sort: 'name' }
     expect(filtersFromQuery(queryFromFilters(f))).toEqual(f)
   })
 
   it('builds the list query with page parameters', () => {
-    expect(apiQuery({ q: 'a', status: '', state: '', staff_id: null }, { limit: 50, cursor: 'abc' })).toEqual({
-      q: 'a',
+    expect(apiQuery({ ...EMPTY, q: 'a' }, { limit: 50, cursor: 'abc' })).toEqual({ q: 'a', limit: 50, cursor: 'abc' })
+    expect(apiQuery({ ...EMPTY, tag_ids: [1, 2, 3], tag_mode: 'all', q: 'zs' }, { limit: 50 })).toEqual({
+      q: 'zs',
+      tag_ids: '1,2,3',
+      tag_mode: 'all',
       limit: 50,
-      cursor: 'abc',
+      cursor: '',
     })
+  })
+
+  it('converts the date range of the picker', () => {
+    expect(dateRangeOf({ added_from: '2026-01-01', added_to: '2026-01-31' })).toEqual(['2026-01-01', '2026-01-31'])
+    expect(dateRangeOf({ added_from: '2026-01-01', added_to: '' })).toBeNull()
+    expect(withDateRange(EMPTY, ['2026-01-01', '2026-01-31'])).toMatchObject({ added_from: '2026-01-01', added_to: '2026-01-31' })
+    expect(withDateRange({ ...EMPTY, added_from: '2026-01-01', added_to: '2026-01-02' }, null)).toMatchObject({ added_from: '', added_to: '' })
+    expect(withDateRange(EMPTY, ['bad', '2026-01-31'])).toMatchObject({ added_from: '', added_to: '' })
+  })
+})
+
+describe('bulk actions', () => {
+  it('collects distinct selected ids', () => {
+    expect(selectedIds([{ id: 3 }, { id: 1 }, { id: 3 }, null, { id: 'x' }, { id: -1 }])).toEqual([3, 1])
+  })
+
+  it('builds tag and untag bodies, or nothing', () => {
+    expect(bulkTagBody([1, 2], [5])).toEqual({ customer_ids: [1, 2], add: [5] })
+    expect(bulkTagBody([1, 2], [5, 6], true)).toEqual({ customer_ids: [1, 2], remove: [5, 6] })
+    expect(bulkTagBody([], [5])).toBeNull()
+    expect(bulkTagBody([1], [])).toBeNull()
+    expect(bulkTagBody(Array.from({ length: MAX_BULK_TAG + 1 }, (_, i) => i + 1), [5])).toBeNull()
+  })
+
+  it('builds assign bodies; no staff member clears', () => {
+    expect(bulkAssignBody([4], 9)).toEqual({ customer_ids: [4], staff_id: 9 })
+    expect(bulkAssignBody([4], null)).toEqual({ customer_ids: [4], clear: true })
+    expect(bulkAssignBody([], 9)).toBeNull()
+  })
+
+  it('sums up results by reason', () => {
+    expect(
+      bulkOutcome({
+        items: [
+          { customer_id: 1, ok: true },
+          { customer_id: 2, ok: false, error: 'customer_no_relation' },
+          { customer_id: 3, ok: false, error: 'not_found' },
+          { customer_id: 4, ok: false, error: 'customer_no_relation' },
+          { customer_id: 5, ok: false },
+        ],
+      }),
+    ).toEqual({
+      ok: 1,
+      failed: 4,
+      failures: [
+        { reason: 'customer_no_relation', count: 2 },
+        { reason: 'not_found', count: 1 },
+        { reason: 'unknown', count: 1 },
+      ],
+    })
+    expect(bulkOutcome(null)).toEqual({ ok: 0, failed: 0, failures: [] })
+  })
+
+  it('has a message for every reason a customer can fail', () => {
+    for (const reason of ['not_found', 'customer_no_relation', 'wecom_rejected', 'wecom_unavailable', 'cancelled', 'internal', 'unknown']) {
+      expect(zh.te(`customerSearch.bulkReasons.${reason}`), reason).toBe(true)
+    }
+  })
+})
+
+describe('pickers', () => {
+  it('groups the tag library for the tag picker', () => {
+    expect(
+      tagOptionsOf([
+        { id: 1, name: '等级', tags: [{ id: 11, name: 'VIP' }] },
+        { id: 2, name: '空组', tags: [] },
+      ]),
+    ).toEqual([{ label: '等级', options: [{ value: 11, label: 'VIP' }] }])
+    expect(tagOptionsOf(undefined)).toEqual([])
   })
 })
 
