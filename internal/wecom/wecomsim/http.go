@@ -19,7 +19,7 @@ import (
 // table tells you the simulated API surface.
 func (s *Sim) apiRoutes() []apiRoute {
 	const get, post = http.MethodGet, http.MethodPost
-	const c, x, m, j = ScopeContact, ScopeExternalContact, ScopeMedia, ScopeJSAPI
+	const c, x, m, j, g = ScopeContact, ScopeExternalContact, ScopeMedia, ScopeJSAPI, ScopeMessage
 	return []apiRoute{
 		{get, "gettoken", "", s.apiGetToken},
 		{get, "ticket/get", j, s.apiTicket},
@@ -29,6 +29,7 @@ func (s *Sim) apiRoutes() []apiRoute {
 		{get, "department/simplelist", c, s.apiDepartmentSimpleList},
 		{post, "media/upload", m, s.apiMediaUpload},
 		{post, "media/uploadimg", m, s.apiMediaUploadImg},
+		{post, "message/send", g, s.apiSendMessage},
 
 		{get, "externalcontact/get_follow_user_list", x, s.apiFollowUserList},
 		{get, "externalcontact/list", x, s.apiExternalList},
@@ -112,6 +113,7 @@ func (s *Sim) controlRoutes() []controlRoute {
 		{"POST /sim/jsapi/verify", s.ctlVerifyJSAPI},
 		{"GET /sim/state", s.ctlState},
 		{"GET /sim/welcome-messages", s.ctlWelcomeMessages},
+		{"GET /sim/app-messages", s.ctlAppMessages},
 		{"GET /sim/events", s.ctlEvents},
 		{"GET /sim/qr/{kind}/{id}", s.ctlQRCode},
 		{"GET /sim/media/{id}", s.ctlMedia},

@@ -33,6 +33,7 @@ const (
 	ScopeExternalContact = "externalcontact" // externalcontact/*
 	ScopeMedia           = "media"           // media/*
 	ScopeJSAPI           = "jsapi"           // ticket/get
+	ScopeMessage         = "message"         // message/send (app messages)
 )
 
 // App is one app of the simulated corp: a secret with its own token, scopes and visible range.

@@ -310,6 +310,8 @@ type state struct {
 
 	transfers []*Transfer
 
+	appMsgs []*AppMessage
+
 	links     map[string]*AcquisitionLink
 	linkOrder []string
 
