@@ -19,6 +19,9 @@ func newBenchCmd() *cobra.Command {
 		Short: "Load scenarios that print throughput and latency percentiles (see docs/benchmarks.md)",
 	}
 	cmd.AddCommand(newBenchCallbacksCmd())
+	cmd.AddCommand(newBenchScansCmd())
+	cmd.AddCommand(newBenchCustomersCmd())
+	cmd.AddCommand(newBenchRFMCmd())
 	return cmd
 }
 

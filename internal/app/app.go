@@ -17,9 +17,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/siyu-scrm/siyu/internal/acquisition"
+	"github.com/siyu-scrm/siyu/internal/analytics"
 	"github.com/siyu-scrm/siyu/internal/config"
 	"github.com/siyu-scrm/siyu/internal/customer"
 	"github.com/siyu-scrm/siyu/internal/httpx"
+	"github.com/siyu-scrm/siyu/internal/notify"
+	"github.com/siyu-scrm/siyu/internal/order"
 	"github.com/siyu-scrm/siyu/internal/org"
 	"github.com/siyu-scrm/siyu/internal/seal"
 	"github.com/siyu-scrm/siyu/internal/store"
@@ -38,6 +42,15 @@ type App struct {
 	Org       *org.Service
 	WeCom     *wecomsync.Service
 	Customers *customer.Service
+	// Acquisition holds channels, live codes and channel stats.
+	Acquisition *acquisition.Service
+	// Orders holds orders, their binding to customers and customer value (RFM, lifecycle).
+	Orders *order.Service
+	Notify *notify.Service
+	// TagRules keeps auto-tag rules true (on events, on demand and nightly).
+	TagRules *customer.TagRules
+	// Analytics answers the value reports: channel ROI, funnels, cohorts, repurchase rhythm.
+	Analytics *analytics.Service
 	Router    *httpx.Router
 
 	server   *http.Server
@@ -50,6 +63,9 @@ type App struct {
 type Options struct {
 	OrgOptions   org.Options
 	WeComOptions wecomsync.Options
+	// NotifyOptions and TransferOptions tune the WeCom message and customer-transfer workers.
+	NotifyOptions   notify.Options
+	TransferOptions customer.TransferOptions
 }
 
 // Open opens the store, applies migrations and builds the services, but serves nothing. CLI
@@ -76,7 +92,28 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.WeCom = wecomsync.New(db, a.Org, box, log, opts.WeComOptions)
 	a.Customers = customer.New(db, a.WeCom, a.Org, log)
 	a.WeCom.Register(a.Customers)
+	a.Notify = notify.New(db, a.WeCom, log, opts.NotifyOptions)
+	a.Customers.Wire(a.Notify, a.Org, opts.TransferOptions)
 	a.WeCom.SetAppliers(wecomsync.Appliers{Org: a.Org, Customer: a.Customers})
+	a.Acquisition = acquisition.New(db, a.WeCom, log, acquisition.Options{})
+	a.Customers.SetAddHandler(addHandler{a.Acquisition})
+	a.Orders = order.New(db, box, a.Org, log)
+	a.Customers.AddProfileSection("value", func(ctx context.Context, tenantID, customerID int64) (any, error) {
+		v, err := a.Orders.ValueFor(ctx, tenantID, customerID)
+		if err != nil || v.Metrics == nil {
+			return nil, err
+		}
+		return v, nil
+	})
+	a.TagRules = customer.NewTagRules(db, ruleFacts{a.Orders, a.Acquisition}, log)
+	a.WeCom.Register(a.TagRules) // after the customer service: the customer is recorded first
+	a.Orders.OnCustomersChanged(func(ctx context.Context, tenantID int64, ids []int64) {
+		// Spend rules follow orders at once; a failure here is caught up by the nightly run.
+		if err := a.TagRules.ApplyFor(ctx, tenantID, ids); err != nil {
+			log.Warn("tag rules after orders", "tenant_id", tenantID, "customers", len(ids), "err", err)
+		}
+	})
+	a.Analytics = analytics.New(db)
 	a.Router = a.routes()
 	return a, nil
 }
@@ -134,9 +171,22 @@ func (a *App) routes() *httpx.Router {
 	rt.Mount(a.Org.Routes()...)
 	rt.Mount(a.WeCom.Routes()...)
 	rt.Mount(a.Customers.Routes()...)
+	rt.Mount(a.Customers.BulkRoutes()...)
+	rt.Mount(a.Customers.LossRoutes()...)
+	rt.Mount(a.Customers.TransferRoutes()...)
+	rt.Mount(a.Notify.Routes()...)
+	rt.Mount(a.Customers.ProfileRoutes()...)
+	rt.Mount(a.Customers.DataRoutes()...) // custom fields, imports, exports
 	for pattern, h := range a.WeCom.CallbackHandlers() {
 		rt.Handle(pattern, h)
 	}
+	rt.Mount(a.Acquisition.Routes()...)
+	rt.Mount(a.Orders.Routes()...)
+	rt.Mount(a.Analytics.Routes()...)
+	rt.Mount(a.TagRules.Routes()...)
+	rt.Mount(a.Customers.GroupRoutes()...) // read-only customer groups (rule conditions pick them)
+	// A live code's printed QR: anonymous by design (customers scan it), like the callbacks.
+	rt.Handle("GET /l/{slug}", a.Acquisition.LandingHandler())
 
 	rt.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
@@ -169,7 +219,18 @@ func (a *App) StartWorkers() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
+	// Customers from before search existed (or written without RefreshSearch) get their search
+	// rows before the list is served; a quick no-op otherwise.
+	if n, err := a.Customers.RepairSearch(ctx); err != nil {
+		a.Log.Error("customer search rows not repaired", "err", err)
+	} else if n > 0 {
+		a.Log.Info("customer search rows built", "customers", n)
+	}
 	a.WeCom.Start(ctx)
+	a.TagRules.Start(ctx)
+	a.Notify.Start(ctx)
+	a.Customers.StartTransfers(ctx)
+	a.Orders.Start(ctx, time.Minute, time.Hour) // bind pending orders; recompute RFM and stages
 }
 
 // Start runs the workers, listens on the configured address and serves in the background.
@@ -226,6 +287,26 @@ func (a *App) Close() error {
 	if a.stop != nil {
 		a.stop()
 		a.WeCom.Wait() // the workers write to the database closed below
+		a.TagRules.Wait()
+		a.Notify.Wait()
+		a.Customers.WaitTransfers()
+		a.Orders.Wait()
 	}
+	a.Acquisition.Close()     // routes scans still queued; the server stopped taking new ones above
+	a.Customers.WaitImports() // background imports write to the database closed below
 	return errors.Join(err, a.DB.Close())
+}
+
+// ruleFacts answers auto-tag rules' questions about spend (orders) and channels (acquisition).
+type ruleFacts struct {
+	orders      *order.Service
+	acquisition *acquisition.Service
+}
+
+func (f ruleFacts) SpentAtLeast(ctx context.Context, tenantID, minFen int64, since time.Time, only []int64) ([]int64, error) {
+	return f.orders.SpentAtLeast(ctx, tenantID, minFen, since, only)
+}
+
+func (f ruleFacts) ChannelStates(ctx context.Context, tenantID int64, channelIDs []int64) ([]string, error) {
+	return f.acquisition.ChannelStates(ctx, tenantID, channelIDs)
 }

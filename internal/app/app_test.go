@@ -152,6 +152,7 @@ type world struct {
 	bUser                  org.User
 	tagGroup, tag          int64 // tenant A's tag library (synced, no WeCom calls needed to read it)
 	bTagGroup, bTag        int64
+	bNote                  int64 // a note on tenant B's customer
 }
 
 // libraryIDs returns the ids of a tenant's first tag group and tag.
@@ -244,6 +245,9 @@ func build(t *testing.T, a *app.App, srv *httptest.Server) *world {
 		[]customer.Follow{{UserID: "gA1"}})
 	must(err)
 	w.bCustomer = applied.CustomerID
+	bNote, err := a.Customers.AddNote(bOwner, w.bCustomer, customer.NoteInput{Content: "乙方备注"})
+	must(err)
+	w.bNote = bNote.ID
 	for _, tn := range []org.Tenant{w.a, w.b} {
 		_, err = a.Customers.ApplyTags(ctx, tn.ID, []wecom.TagGroup{{GroupID: "etG1", GroupName: "等级", Tag: []wecom.CorpTag{{ID: "etT1", Name: "VIP"}}}})
 		must(err)
@@ -283,7 +287,60 @@ func (w *world) cases(t *testing.T, a *app.App) map[string]func(role org.Role) c
 		}
 		return u.ID
 	}
+	// Customers of the south branch (outside the manager's and the guide's scope), fresh per call.
+	freshSouth := func() int64 {
+		applied, err := a.Customers.ApplyContact(context.Background(), w.a.ID, wecom.ExternalContact{ExternalUserID: uniq("wmFresh"), Name: "新顾客"},
+			[]customer.Follow{{UserID: "gS1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return applied.CustomerID
+	}
 	return map[string]func(org.Role) call{
+		"GET /api/v1/customers/lookup": func(org.Role) call { return call{"/api/v1/customers/lookup?value=wmGuide", nil} },
+		"GET /api/v1/sidebar/agent-config": func(org.Role) call {
+			return call{"/api/v1/sidebar/agent-config?url=https%3A%2F%2Fscrm.example.com%2Fsidebar", nil}
+		},
+		"GET /api/v1/customers/{id}/identities": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/identities", w.southCustomer), nil}
+		},
+		"POST /api/v1/customers/{id}/identities": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/identities", w.southCustomer), map[string]any{"kind": "phone", "value": "13700000001"}}
+		},
+		"DELETE /api/v1/customers/{id}/identities": func(org.Role) call {
+			phone := fmt.Sprintf("+86137%08d", seq.Add(1))
+			if _, err := a.Customers.AddIdentity(w.ownerCtx, w.southCustomer, customer.IdentityInput{Kind: "phone", Value: phone}); err != nil {
+				t.Fatal(err)
+			}
+			return call{fmt.Sprintf("/api/v1/customers/%d/identities?kind=phone&value=%s", w.southCustomer, strings.Replace(phone, "+", "%2B", 1)), nil}
+		},
+		"GET /api/v1/customers/{id}/merges": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/merges", w.southCustomer), nil}
+		},
+		"POST /api/v1/customers/{id}/merge": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/merge", freshSouth()), map[string]any{"from_id": freshSouth()}}
+		},
+		"POST /api/v1/customers/{id}/split": func(org.Role) call {
+			into := freshSouth()
+			m, err := a.Customers.MergeCustomers(w.ownerCtx, into, customer.MergeInput{FromID: freshSouth()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return call{fmt.Sprintf("/api/v1/customers/%d/split", into), map[string]any{"merge_id": m.ID}}
+		},
+		"GET /api/v1/customers/{id}/notes": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/notes", w.southCustomer), nil}
+		},
+		"POST /api/v1/customers/{id}/notes": func(org.Role) call {
+			return call{fmt.Sprintf("/api/v1/customers/%d/notes", w.southCustomer), map[string]any{"content": "到店试用"}}
+		},
+		"DELETE /api/v1/customer-notes/{id}": func(org.Role) call {
+			n, err := a.Customers.AddNote(w.ownerCtx, w.southCustomer, customer.NoteInput{Content: uniq("备注")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return call{fmt.Sprintf("/api/v1/customer-notes/%d", n.ID), nil}
+		},
 		"POST /api/v1/auth/logout": func(org.Role) call { return call{"/api/v1/auth/logout", nil} },
 		"GET /api/v1/auth/me":      func(org.Role) call { return call{"/api/v1/auth/me", nil} },
 		"POST /api/v1/auth/password": func(org.Role) call {
@@ -345,6 +402,22 @@ func (w *world) cases(t *testing.T, a *app.App) map[string]func(role org.Role) c
 	}
 }
 
+// Capabilities with their own test file add rows to the whole-program tables through these
+// (statuses is a plain map they add to from init).
+var (
+	moreCases    []func(t *testing.T, a *app.App, w *world) map[string]func(org.Role) call
+	moreObjects  []func(t *testing.T, a *app.App, w *world) map[string]int64
+	moreInvalid  []func(t *testing.T, a *app.App, w *world) map[string]badCase
+	moreSnapshot []string
+)
+
+// badCase is one invalid request of TestBadInput.
+type badCase struct {
+	path   string
+	body   any
+	fields []string
+}
+
 // statuses lists, per route, the status each role gets, in the order of org.Roles:
 // owner, admin, manager, guide, analyst, service.
 var statuses = map[string][6]int{
@@ -381,7 +454,20 @@ var statuses = map[string][6]int{
 	"POST /api/v1/tag-groups/{id}/tags": {409, 409, 409, 403, 403, 403},
 	"PATCH /api/v1/tags/{id}":           {409, 409, 409, 403, 403, 403},
 	"DELETE /api/v1/tags/{id}":          {409, 409, 409, 403, 403, 403},
-	"POST /api/v1/customers/{id}/tags":  {409, 409, 404, 403, 403, 403}, // a customer of the other branch
+	// Tagging a customer needs customer.tag and the customer in scope, then WeCom (409 here).
+	"POST /api/v1/customers/{id}/tags": {409, 409, 404, 404, 403, 409}, // a customer of the other branch
+	// Customer profile: the objects are the other branch's customer (404 for manager and guide).
+	"GET /api/v1/customers/lookup":             {200, 200, 200, 200, 400, 200}, // the guide's own customer; analysts may not look people up
+	"GET /api/v1/sidebar/agent-config":         {409, 409, 409, 409, 409, 409}, // tenant A has no WeCom app to sign with
+	"GET /api/v1/customers/{id}/identities":    {200, 200, 404, 404, 200, 200},
+	"POST /api/v1/customers/{id}/identities":   {200, 200, 404, 404, 403, 200},
+	"DELETE /api/v1/customers/{id}/identities": {204, 204, 404, 404, 403, 204},
+	"GET /api/v1/customers/{id}/merges":        {200, 200, 404, 404, 200, 200},
+	"POST /api/v1/customers/{id}/merge":        {200, 200, 404, 404, 403, 200},
+	"POST /api/v1/customers/{id}/split":        {200, 200, 404, 404, 403, 200},
+	"GET /api/v1/customers/{id}/notes":         {200, 200, 404, 404, 200, 200},
+	"POST /api/v1/customers/{id}/notes":        {201, 201, 404, 404, 403, 201},
+	"DELETE /api/v1/customer-notes/{id}":       {204, 204, 404, 404, 403, 403}, // the owner's note: only owners and admins delete others'
 }
 
 // TestAuthorizationTable sends every API route as every role and checks the status; a route
@@ -390,6 +476,17 @@ func TestAuthorizationTable(t *testing.T) {
 	engines(t, func(t *testing.T, a *app.App, srv *httptest.Server) {
 		w := build(t, a, srv)
 		cases := w.cases(t, a)
+		for _, more := range moreCases {
+			for k, v := range more(t, a, w) {
+				cases[k] = v
+			}
+		}
+		for k, v := range lossTransferCases(t, a, w) {
+			cases[k] = v
+		}
+		for k, v := range acquisitionCases(t, a, w) {
+			cases[k] = v
+		}
 		anon := &client{t: t, base: srv.URL, http: http.DefaultClient}
 		for _, route := range a.Router.Routes() {
 			key := route.Method + " " + route.Path
@@ -438,7 +535,15 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		c := &client{t: t, base: srv.URL, http: http.DefaultClient, bearer: nt.Secret}
 		objects := map[string]int64{"/api/v1/org-units/": w.bUnit.ID, "/api/v1/staff/": w.bStaff.ID, "/api/v1/tokens/": w.bToken.Token.ID,
-			"/api/v1/users/": w.bUser.ID, "/api/v1/customers/": w.bCustomer, "/api/v1/tag-groups/": w.bTagGroup, "/api/v1/tags/": w.bTag}
+			"/api/v1/users/": w.bUser.ID, "/api/v1/customers/": w.bCustomer, "/api/v1/tag-groups/": w.bTagGroup, "/api/v1/tags/": w.bTag,
+			"/api/v1/customer-notes/": w.bNote}
+		for _, more := range moreObjects {
+			for k, v := range more(t, a, w) {
+				objects[k] = v
+			}
+		}
+		addLossTransferObjects(t, a, w, objects)
+		addAcquisitionObjects(t, a, w, objects)
 		tested := 0
 		for _, route := range a.Router.Routes() {
 			prefix, suffix, found := strings.Cut(route.Path, "{id}")
@@ -451,13 +556,27 @@ func TestTenantIsolation(t *testing.T) {
 				continue
 			}
 			body := any(nil)
-			if route.Method == "PATCH" || route.Method == "POST" {
+			if route.Method == "PATCH" || route.Method == "POST" || route.Method == "PUT" {
 				body = map[string]any{"name": "入侵"}
 				switch {
+				case prefix == "/api/v1/customer-fields/":
+					body = map[string]any{"label": "入侵"}
+				case prefix == "/api/v1/customers/" && suffix == "/fields":
+					body = map[string]any{"remark": "入侵"}
+				case prefix == "/api/v1/customer-imports/" && suffix == "/run":
+					body = map[string]any{"mapping": []string{"phone"}, "mode": "skip_bad"}
 				case prefix == "/api/v1/users/":
 					body = map[string]any{"disabled": true}
 				case prefix == "/api/v1/customers/" && suffix == "/tags":
 					body = map[string]any{"add": []int64{w.bTag}}
+				case prefix == "/api/v1/customers/" && suffix == "/identities":
+					body = map[string]any{"kind": "phone", "value": "13700000009"}
+				case prefix == "/api/v1/customers/" && suffix == "/merge":
+					body = map[string]any{"from_id": w.guideCustomer}
+				case prefix == "/api/v1/customers/" && suffix == "/split":
+					body = map[string]any{"merge_id": 1}
+				case prefix == "/api/v1/customers/" && suffix == "/notes":
+					body = map[string]any{"content": "入侵"}
 				}
 			}
 			r := c.do(route.Method, fmt.Sprintf("%s%d%s", prefix, id, suffix), body)
@@ -516,6 +635,27 @@ func TestBadInput(t *testing.T) {
 			"PATCH /api/v1/tags/{id}":           {fmt.Sprintf("/api/v1/tags/%d", w.tag), map[string]any{"name": strings.Repeat("x", 31)}, []string{"name"}},
 			"POST /api/v1/customers/{id}/tags": {fmt.Sprintf("/api/v1/customers/%d/tags", w.guideCustomer), map[string]any{"add": []int64{w.bTag}},
 				[]string{"add"}},
+			"POST /api/v1/customers/{id}/identities": {fmt.Sprintf("/api/v1/customers/%d/identities", w.guideCustomer),
+				map[string]any{"kind": "qq", "value": " "}, []string{"kind", "value"}},
+			"POST /api/v1/customers/{id}/merge": {fmt.Sprintf("/api/v1/customers/%d/merge", w.guideCustomer), map[string]any{"from_id": 0}, []string{"from_id"}},
+			"POST /api/v1/customers/{id}/split": {fmt.Sprintf("/api/v1/customers/%d/split", w.guideCustomer), map[string]any{"merge_id": -1}, []string{"merge_id"}},
+			"POST /api/v1/customers/{id}/notes": {fmt.Sprintf("/api/v1/customers/%d/notes", w.guideCustomer),
+				map[string]any{"kind": "follow_up", "content": "", "method": "fax"}, []string{"content", "method"}},
+		}
+		for k, v := range lossTransferBadInput(w) {
+			invalid[k] = v
+		}
+		for k, v := range acquisitionBadInput(t, a, w) {
+			invalid[k] = v
+		}
+		for _, more := range moreInvalid {
+			for k, v := range more(t, a, w) {
+				invalid[k] = struct {
+					path   string
+					body   any
+					fields []string
+				}(v)
+			}
 		}
 		before := snapshot(t, a)
 		for _, route := range a.Router.Routes() {
@@ -559,7 +699,7 @@ func TestBadInput(t *testing.T) {
 func snapshot(t *testing.T, a *app.App) string {
 	t.Helper()
 	var b strings.Builder
-	for _, q := range []string{
+	for _, q := range append([]string{
 		"SELECT COUNT(*), COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM org_units",
 		"SELECT COUNT(*), COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM staff",
 		"SELECT COUNT(*), COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM users",
@@ -571,7 +711,19 @@ func snapshot(t *testing.T, a *app.App) string {
 		"SELECT COUNT(*), COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM tag_groups",
 		"SELECT COUNT(*), COALESCE(CAST(MAX(created_at) AS TEXT), '') FROM customer_tags",
 		"SELECT COUNT(*), COALESCE(CAST(MAX(created_at) AS TEXT), '') FROM customer_events",
-	} {
+		"SELECT COUNT(*), COALESCE(CAST(MAX(created_at) AS TEXT), '') FROM customer_identities",
+		"SELECT COUNT(*), COALESCE(CAST(MAX(created_at) AS TEXT), '') FROM customer_notes",
+		"SELECT COUNT(*), COALESCE(CAST(MAX(created_at) AS TEXT), '') FROM customer_merges",
+		"SELECT COUNT(*), COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM customers",
+	}, moreSnapshot...) {
+		var n int
+		var last string
+		if err := a.DB.QueryRowContext(context.Background(), q).Scan(&n, &last); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		fmt.Fprintf(&b, "%d/%s ", n, last)
+	}
+	for _, q := range append(lossTransferTables, acquisitionTables...) {
 		var n int
 		var last string
 		if err := a.DB.QueryRowContext(context.Background(), q).Scan(&n, &last); err != nil {

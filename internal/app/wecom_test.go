@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,7 +141,9 @@ func TestWeComEndToEnd(t *testing.T) {
 			}
 			return out, strings.Contains(strings.Join(out, ","), customer.EventLost) && strings.Contains(strings.Join(out, ","), customer.EventJoinedGroup)
 		})
-		if strings.Join(kinds, ",") != "added_staff,welcome_sent,joined_group,lost" {
+		// The group join and the loss are about different entities (the group, the relation), so
+		// they are processed in separate lanes and may land in either order.
+		if len(kinds) != 4 || strings.Join(kinds[:2], ",") != "added_staff,welcome_sent" || !slices.Contains(kinds[2:], customer.EventJoinedGroup) || !slices.Contains(kinds[2:], customer.EventLost) {
 			t.Errorf("timeline = %v", kinds)
 		}
 		p, _ = a.Customers.ByIdentity(ctx, tenant.ID, customer.IdentityUnionID, "oUnionLi")

@@ -4,6 +4,15 @@
 // (events and full sync); profiles, search, import/export and pages grow here with the customers
 // issue.
 //
+// One person is one customer: Resolve (identity.go) finds or creates the customer of a set of
+// identities and merges customers that share one; merges are recorded and can be split again
+// (merge.go). A merge moves every row that belongs to the merged customer — the tables of this
+// package and those other capabilities register with RegisterMove (orders, points, …: any table
+// with a customer_id column should, from an init function) — and keeps the merged customer's row
+// with merged_into set, so queries that list customers add "merged_into IS NULL". Notes and
+// follow-ups are in notes.go; profile sections other capabilities add (orders, points, tier) are
+// wired with AddProfileSection (profile.go).
+//
 // It must not talk to other packages' tables: staff come from org by WeCom userid, WeCom access
 // goes through the WeCom interface.
 package customer
@@ -11,9 +20,9 @@ package customer
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/siyu-scrm/siyu/internal/org"
@@ -66,11 +75,19 @@ type Service struct {
 	staff Staff
 	log   *slog.Logger
 	now   func() time.Time
+	// ext holds what loss alerts and transfers need (see Wire in loss.go).
+	ext extensions
+	// adds brings live codes' welcome messages and tags to adds (see addhook.go).
+	adds AddHandler
+	// sections are other capabilities' parts of a customer's detail (AddProfileSection).
+	sections *sections
+	// imports are the background imports of this process (see StartImport in importer.go).
+	imports *sync.WaitGroup
 }
 
 // New returns the customer service.
 func New(db *store.DB, wc WeCom, staff Staff, log *slog.Logger) *Service {
-	return &Service{db: db, wecom: wc, staff: staff, log: log, now: time.Now}
+	return &Service{db: db, wecom: wc, staff: staff, log: log, now: time.Now, sections: &sections{}, imports: &sync.WaitGroup{}}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -148,64 +165,6 @@ func (s *Service) ByIdentity(ctx context.Context, tenantID int64, kind, value st
 	return p, rows.Err()
 }
 
-// resolve returns the customer an identity belongs to, creating the customer (and the identity)
-// when it is new. Other identities given are attached to the same customer; when one of them
-// already belongs to another customer, that other customer is the one returned (the person is
-// already known — merging two existing profiles is a deliberate act for the customers issue).
-func resolve(ctx context.Context, tx *store.Tx, tenantID int64, now time.Time, ids []Identity, fill func(id int64) error) (int64, bool, error) {
-	for _, id := range ids {
-		var cid int64
-		err := tx.QueryRowContext(ctx, `SELECT customer_id FROM customer_identities WHERE tenant_id = ? AND kind = ? AND value = ?`,
-			tenantID, id.Kind, id.Value).Scan(&cid)
-		if err == nil {
-			return cid, false, attach(ctx, tx, tenantID, cid, now, ids)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, false, err
-		}
-	}
-	var cid int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO customers (tenant_id, created_at, updated_at) VALUES (?, ?, ?) RETURNING id`,
-		tenantID, now, now).Scan(&cid); err != nil {
-		return 0, false, err
-	}
-	// Claim the first identity. Two transactions can get here for the same new person at once
-	// (an event and a full sync, or two replicas); the identity's key decides who made the
-	// customer, and the loser drops its row and joins the winner's.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO customer_identities (tenant_id, kind, value, customer_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, kind, value) DO NOTHING`, tenantID, ids[0].Kind, ids[0].Value, cid, now); err != nil {
-		return 0, false, err
-	}
-	var owner int64
-	if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM customer_identities WHERE tenant_id = ? AND kind = ? AND value = ?`,
-		tenantID, ids[0].Kind, ids[0].Value).Scan(&owner); err != nil {
-		return 0, false, err
-	}
-	if owner != cid {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE tenant_id = ? AND id = ?`, tenantID, cid); err != nil {
-			return 0, false, err
-		}
-		return owner, false, attach(ctx, tx, tenantID, owner, now, ids)
-	}
-	if err := fill(cid); err != nil {
-		return 0, false, err
-	}
-	return cid, true, attach(ctx, tx, tenantID, cid, now, ids)
-}
-
-func attach(ctx context.Context, tx *store.Tx, tenantID, cid int64, now time.Time, ids []Identity) error {
-	for _, id := range ids {
-		if id.Value == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_identities (tenant_id, kind, value, customer_id, created_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, kind, value) DO NOTHING`, tenantID, id.Kind, id.Value, cid, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // appendEvent adds to the timeline once per dedup key.
 func appendEvent(ctx context.Context, tx *store.Tx, tenantID, cid int64, kind, userID, detail, key string, at, now time.Time) error {
 	if detail == "" {
@@ -213,5 +172,8 @@ func appendEvent(ctx context.Context, tx *store.Tx, tenantID, cid int64, kind, u
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO customer_events (tenant_id, customer_id, kind, wecom_userid, detail, dedup_key, occurred_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedup_key) DO NOTHING`, tenantID, cid, kind, userID, detail, key, at, now)
-	return err
+	if err != nil {
+		return err
+	}
+	return touchActivity(ctx, tx, tenantID, cid, at) // the list's "latest activity" sort
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/siyu-scrm/siyu/internal/httpx"
@@ -18,16 +16,12 @@ import (
 // the tags on a customer, both written to WeCom first).
 func (s *Service) Routes() []httpx.Route {
 	return []httpx.Route{
-		{Method: "GET", Path: "/api/v1/customers", Perm: org.PermCustomerRead, Tag: "customers", Summary: "List customers in my scope, most recently recorded first",
-			Query: []httpx.Param{{Name: "q", Type: "string", Description: "name contains"},
-				{Name: "staff_id", Type: "integer", Description: "related to this staff member"},
-				{Name: "status", Type: "string", Description: "active (still connected to someone) or lost (no active relation)"},
-				{Name: "state", Type: "string", Description: "first added through this live-code state"},
-				{Name: "limit", Type: "integer", Description: "1-500"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
-			Response: httpx.Page[Summary]{}, Handler: s.handleList},
+		{Method: "GET", Path: "/api/v1/customers", Perm: org.PermCustomerRead, Tag: "customers",
+			Summary: "List and search customers in my scope: tags (any/all/none), staff, org unit, channel, date, status, custom fields, keyword; sortable",
+			Query:   listQueryParams, Response: httpx.Page[ListItem]{}, Handler: s.handleList},
 		{Method: "GET", Path: "/api/v1/customers/{id}", Perm: org.PermCustomerRead, Tag: "customers", Summary: "A customer's profile, relations and timeline",
 			Response: Detail{}, Handler: s.handleGet},
-		{Method: "POST", Path: "/api/v1/customers/{id}/tags", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Add and remove a customer's tags (in WeCom, then in Siyu)",
+		{Method: "POST", Path: "/api/v1/customers/{id}/tags", Perm: org.PermCustomerTag, Tag: "tags", Summary: "Add and remove a customer's tags (in WeCom, then in Siyu)",
 			Request: MarkInput{}, Response: CustomerTags{}, Handler: s.handleMarkTags},
 		{Method: "GET", Path: "/api/v1/tag-groups", Perm: org.PermCustomerRead, Tag: "tags", Summary: "The corp tag library: groups with their tags",
 			Response: struct {
@@ -60,10 +54,16 @@ type Summary struct {
 // Detail is a customer's profile with relations and the latest timeline events.
 type Detail struct {
 	Summary
-	Identities []Identity       `json:"identities"`
-	Relations  []RelationDetail `json:"relations"`
-	Tags       []CustomerTag    `json:"tags" doc:"each tag once, manual when put on in Siyu"`
-	Timeline   []Event          `json:"timeline"`
+	Identities []Identity        `json:"identities"`
+	Relations  []RelationDetail  `json:"relations"`
+	Tags       []CustomerTag     `json:"tags" doc:"each tag once, manual when put on in Siyu"`
+	Timeline   []Event           `json:"timeline"`
+	Birthday   *string           `json:"birthday" doc:"YYYY-MM-DD; hidden from roles without personal-data access"`
+	Remark     string            `json:"remark" doc:"the customer-level remark; hidden from roles without personal-data access"`
+	Fields     map[string]any    `json:"fields" doc:"custom field values by field key (see /api/v1/customer-fields)"`
+	Groups     []GroupMembership `json:"groups" doc:"customer groups the customer is in"`
+	MergedInto *int64            `json:"merged_into" doc:"set when this customer was merged into another (the same person)"`
+	Sections   map[string]any    `json:"sections" doc:"parts other capabilities add (orders and spend, points, tier), by name"`
 }
 
 // RelationDetail is a relation with the staff member's name.
@@ -79,117 +79,6 @@ type Event struct {
 	WeComUserID string    `json:"wecom_userid"`
 	Detail      string    `json:"detail" doc:"JSON object"`
 	OccurredAt  time.Time `json:"occurred_at"`
-}
-
-// Filter narrows a customer list.
-type Filter struct {
-	Query   string
-	StaffID int64
-	Status  string
-	State   string
-	Page    httpx.PageRequest
-}
-
-// List returns a page of customers in the caller's scope, newest first (cursor = last id).
-func (s *Service) List(ctx context.Context, f Filter) (httpx.Page[Summary], error) {
-	c, err := org.RequireCaller(ctx)
-	if err != nil {
-		return httpx.Page[Summary]{}, err
-	}
-	sc := org.ScopeOf(c)
-	cond, args := sc.CustomerFilter("c.id")
-	q := `SELECT c.id, c.name, c.gender, c.avatar, c.first_added_at, c.first_state, c.created_at,
-		NOT EXISTS (SELECT 1 FROM customer_staff a WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id AND a.status = 'active')
-		FROM customers c WHERE c.tenant_id = ? AND ` + cond
-	args = append([]any{c.TenantID}, args...)
-	if f.Page.After > 0 {
-		q += ` AND c.id < ?`
-		args = append(args, f.Page.After)
-	}
-	if kw := strings.TrimSpace(f.Query); kw != "" {
-		if !sc.PersonalData {
-			// Searching real names would reveal them to a role that only sees them masked.
-			return httpx.Page[Summary]{}, &httpx.Error{Code: httpx.Invalid, Fields: map[string]httpx.FieldError{"q": {Code: "not_allowed"}}}
-		}
-		q += ` AND lower(c.name) LIKE ? ESCAPE '\'`
-		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(kw))+"%")
-	}
-	if f.StaffID > 0 {
-		q += ` AND EXISTS (SELECT 1 FROM customer_staff b WHERE b.tenant_id = c.tenant_id AND b.customer_id = c.id AND b.staff_id = ?)`
-		args = append(args, f.StaffID)
-	}
-	switch f.Status {
-	case "active":
-		q += ` AND EXISTS (SELECT 1 FROM customer_staff d WHERE d.tenant_id = c.tenant_id AND d.customer_id = c.id AND d.status = 'active')`
-	case "lost":
-		q += ` AND NOT EXISTS (SELECT 1 FROM customer_staff d WHERE d.tenant_id = c.tenant_id AND d.customer_id = c.id AND d.status = 'active')`
-	}
-	if f.State != "" {
-		q += ` AND c.first_state = ?`
-		args = append(args, f.State)
-	}
-	q += ` ORDER BY c.id DESC LIMIT ?`
-	args = append(args, f.Page.Limit+1)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return httpx.Page[Summary]{}, fmt.Errorf("customer: list: %w", err)
-	}
-	var items []Summary
-	for rows.Next() {
-		var m Summary
-		var first sql.NullTime
-		if err := rows.Scan(&m.ID, &m.Name, &m.Gender, &m.Avatar, &first, &m.FirstState, &m.CreatedAt, &m.Lost); err != nil {
-			rows.Close()
-			return httpx.Page[Summary]{}, err
-		}
-		if first.Valid {
-			m.FirstAddedAt = &first.Time
-		}
-		if !sc.PersonalData {
-			m.Name, m.Avatar = org.MaskName(m.Name), ""
-		}
-		items = append(items, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return httpx.Page[Summary]{}, err
-	}
-	page := httpx.MakePage(items, f.Page.Limit, func(m Summary) int64 { return m.ID })
-	if err := s.fillStaffNames(ctx, c.TenantID, page.Items); err != nil {
-		return httpx.Page[Summary]{}, err
-	}
-	return page, nil
-}
-
-// fillStaffNames adds the names of each customer's active staff in one query for the page.
-func (s *Service) fillStaffNames(ctx context.Context, tenantID int64, items []Summary) error {
-	if len(items) == 0 {
-		return nil
-	}
-	args := []any{tenantID}
-	idx := map[int64]int{}
-	for i, m := range items {
-		args = append(args, m.ID)
-		idx[m.ID] = i
-		items[i].Staff = []string{}
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT cs.customer_id, COALESCE(st.name, cs.wecom_userid) FROM customer_staff cs
-		LEFT JOIN staff st ON st.tenant_id = cs.tenant_id AND st.id = cs.staff_id
-		WHERE cs.tenant_id = ? AND cs.status = 'active' AND cs.customer_id IN (?`+strings.Repeat(", ?", len(items)-1)+`)
-		ORDER BY cs.added_at`, args...)
-	if err != nil {
-		return fmt.Errorf("customer: staff names: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return err
-		}
-		items[idx[id]].Staff = append(items[idx[id]].Staff, name)
-	}
-	return rows.Err()
 }
 
 // Get returns a customer in the caller's scope with relations and the latest 200 events.
@@ -274,6 +163,12 @@ func (s *Service) Get(ctx context.Context, id int64) (Detail, error) {
 		}
 		d.Timeline = append(d.Timeline, e)
 	}
+	if d.Birthday, d.Remark, d.Fields, err = s.profileFields(ctx, sc, id); err != nil {
+		return Detail{}, err
+	}
+	if err := s.profileExtras(ctx, c.TenantID, &d); err != nil {
+		return Detail{}, err
+	}
 	if !sc.PersonalData {
 		d.Name, d.Avatar = org.MaskName(d.Name), ""
 		for i := range d.Relations {
@@ -281,29 +176,6 @@ func (s *Service) Get(ctx context.Context, id int64) (Detail, error) {
 		}
 	}
 	return d, rows.Err()
-}
-
-func (s *Service) handleList(w http.ResponseWriter, r *http.Request) error {
-	page, err := httpx.PageParams(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	f := Filter{Query: q.Get("q"), Status: q.Get("status"), State: q.Get("state"), Page: page}
-	var v httpx.Validator
-	if sid := q.Get("staff_id"); sid != "" {
-		n, err := strconv.ParseInt(sid, 10, 64)
-		v.Check(err == nil && n > 0, "staff_id", "invalid")
-		f.StaffID = n
-	}
-	if f.Status != "" {
-		v.OneOf("status", f.Status, "active", "lost")
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
-	out, err := s.List(r.Context(), f)
-	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) error {

@@ -69,15 +69,39 @@ func (s *Service) ApplyContact(ctx context.Context, tenantID int64, c wecom.Exte
 	}
 	ids := []Identity{{IdentityExternalUserID, c.ExternalUserID}}
 	if c.UnionID != "" {
-		ids = append(ids, Identity{IdentityUnionID, c.UnionID})
+		// The unionid ties the WeCom contact to the same person met elsewhere (an official
+		// account, a mini-program, an order); Resolve merges customers that share it.
+		if u, _, ok := NormalizeIdentity(IdentityUnionID, c.UnionID); ok {
+			ids = append(ids, u)
+		} else {
+			s.log.WarnContext(ctx, "ignoring a unionid that does not look like one", "tenant", tenantID, "external_userid", c.ExternalUserID)
+		}
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	// Concurrent applies of the same person (an event and a full sync, two replicas) may collide
+	// on the identities' keys on PostgreSQL: run again, the second time the person is known.
+	for attempt := 0; ; attempt++ {
+		out = Applied{}
+		err = s.applyContactTx(ctx, tenantID, c, follows, ids, staffIDs, &out)
+		if err == nil || attempt >= 4 || !(store.IsRetryable(err) || errors.Is(err, errRestart)) {
+			break
+		}
+	}
+	if err != nil {
+		return Applied{}, fmt.Errorf("customer: apply %s: %w", c.ExternalUserID, err)
+	}
+	return out, nil
+}
+
+func (s *Service) applyContactTx(ctx context.Context, tenantID int64, c wecom.ExternalContact, follows []Follow, ids []Identity,
+	staffIDs map[string]int64, out *Applied) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := s.clock()
-		cid, created, err := resolve(ctx, tx, tenantID, now, ids, func(int64) error { return nil })
+		res, err := s.ResolveTx(ctx, tx, tenantID, ids)
 		if err != nil {
 			return err
 		}
-		out.CustomerID, out.Created = cid, created
+		cid := res.CustomerID
+		out.CustomerID, out.Created = cid, res.Created
 		if _, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, avatar = ?, gender = ?, kind = ?, corp_name = ?, updated_at = ?
 			WHERE tenant_id = ? AND id = ?`, c.Name, c.Avatar, c.Gender, max(c.Type, 1), c.CorpName, now, tenantID, cid); err != nil {
 			return err
@@ -127,16 +151,12 @@ func (s *Service) ApplyContact(ctx context.Context, tenantID int64, c wecom.Exte
 			}
 		}
 		// The first add (earliest relation) is the customer's acquisition: when and through which code.
-		_, err = tx.ExecContext(ctx, `UPDATE customers SET
-			first_added_at = (SELECT MIN(added_at) FROM customer_staff WHERE tenant_id = ? AND customer_id = ?),
-			first_state = COALESCE((SELECT state FROM customer_staff WHERE tenant_id = ? AND customer_id = ? ORDER BY added_at, wecom_userid LIMIT 1), '')
-			WHERE tenant_id = ? AND id = ?`, tenantID, cid, tenantID, cid, tenantID, cid)
-		return err
+		if err := refreshFirstAdd(ctx, tx, tenantID, cid); err != nil {
+			return err
+		}
+		// Name, relation remarks and the first add are what the list searches and sorts on.
+		return RefreshSearch(ctx, tx, tenantID, cid)
 	})
-	if err != nil {
-		return Applied{}, fmt.Errorf("customer: apply %s: %w", c.ExternalUserID, err)
-	}
-	return out, nil
 }
 
 // applyRelationTags makes the tags on one staff member's relation what WeCom reports: WeCom is
@@ -182,10 +202,16 @@ func (s *Service) setRelationStatus(ctx context.Context, tenantID int64, ev *wec
 		// Only an event newer than the relation's last change applies: a retried deletion must not
 		// end a relation the customer has renewed since.
 		if status != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE customer_staff SET status = ?, status_at = ?
+			res, err := tx.ExecContext(ctx, `UPDATE customer_staff SET status = ?, status_at = ?
 				WHERE tenant_id = ? AND customer_id = ? AND wecom_userid = ? AND status_at <= ?`,
-				status, at, tenantID, cid, ev.UserID, at); err != nil {
+				status, at, tenantID, cid, ev.UserID, at)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 && status == RelationLost {
+				if err := s.alertLoss(ctx, tx, tenantID, cid, ev, at); err != nil {
+					return err
+				}
 			}
 		}
 		detail, _ := json.Marshal(map[string]string{"source": ev.Source, "fail_reason": ev.FailReason})
@@ -241,9 +267,16 @@ func (s *Service) onAddOrEdit(ctx context.Context, tenantID int64, e *wecom.Exte
 			follows[i].State = e.State // the event's state is authoritative for this add
 		}
 	}
-	welcome := s.sendWelcome(ctx, tenantID, client, e, resp.ExternalContact.Name)
+	plan, err := s.planAdd(ctx, tenantID, e)
+	if err != nil {
+		return err
+	}
+	welcome := s.sendWelcome(ctx, tenantID, client, e, resp.ExternalContact.Name, plan)
 	applied, err := s.ApplyContact(ctx, tenantID, resp.ExternalContact, follows)
 	if err != nil {
+		return err
+	}
+	if err := s.attributeAdd(ctx, tenantID, client, e, applied.CustomerID, follows, plan); err != nil {
 		return err
 	}
 	if e.ChangeType == wecom.ChangeEditExternalContact {
@@ -279,7 +312,7 @@ func (s *Service) onAddOrEdit(ctx context.Context, tenantID int64, e *wecom.Exte
 // sendWelcome sends the tenant's welcome text with the event's welcome code, at most once per
 // code. It returns "" when there was nothing to send, "sent", or why it failed; a failure is
 // recorded, not retried, because the code is dead 20 s after the add anyway.
-func (s *Service) sendWelcome(ctx context.Context, tenantID int64, client *wecom.Client, e *wecom.ExternalContactEvent, name string) string {
+func (s *Service) sendWelcome(ctx context.Context, tenantID int64, client *wecom.Client, e *wecom.ExternalContactEvent, name string, plan *AddPlan) string {
 	if e.WelcomeCode == "" || e.ChangeType == wecom.ChangeEditExternalContact {
 		return ""
 	}
@@ -289,11 +322,15 @@ func (s *Service) sendWelcome(ctx context.Context, tenantID int64, client *wecom
 		return ""
 	}
 	set, err := s.wecom.Settings(ctx, tenantID)
-	if err != nil || set.WelcomeText == "" {
+	if err != nil {
 		return ""
 	}
-	text := strings.ReplaceAll(set.WelcomeText, "{name}", name)
-	if err := client.SendWelcomeMsg(ctx, wecom.SendWelcomeMsgRequest{WelcomeCode: e.WelcomeCode, Text: &wecom.Text{Content: text}}); err != nil {
+	// A live code's own welcome message replaces the tenant's default.
+	text, atts := welcomeOf(plan, set.WelcomeText, name)
+	if text == nil && len(atts) == 0 {
+		return ""
+	}
+	if err := client.SendWelcomeMsg(ctx, wecom.SendWelcomeMsgRequest{WelcomeCode: e.WelcomeCode, Text: text, Attachments: atts}); err != nil {
 		s.log.WarnContext(ctx, "welcome message not sent", "tenant", tenantID, "external_userid", e.ExternalUserID, "err", err)
 		return err.Error()
 	}

@@ -43,15 +43,26 @@ const (
 	PermCustomerRead  = "customer.read"
 	// PermTagsWrite edits the corp tag library and the tags on customers (both written to WeCom).
 	PermTagsWrite = "tags.write"
+	// PermOrdersWrite ingests and imports orders and runs the binding and value jobs.
+	PermOrdersWrite = "orders.write"
+	// PermCustomerWrite edits a customer's profile in Siyu (custom field values, …) inside the
+	// caller's scope.
+	PermCustomerWrite = "customer.write"
+	// PermCustomerImport imports customers in bulk (the whole tenant) and reads import jobs.
+	PermCustomerImport = "customer.import"
+	// PermCustomerExport exports the customers of the caller's scope (masked for analysts);
+	// every export is audit-logged. An export is a read, hence the .read suffix that read-only
+	// roles (analysts) need.
+	PermCustomerExport = "customer.export.read"
 )
 
 var rolePerms = map[Role][]string{
-	Owner:           {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermUsersManage, PermTokensManage, PermSettingsRead, PermSettingsWrite, PermCustomerRead, PermTagsWrite},
-	Admin:           {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermUsersManage, PermTokensManage, PermSettingsRead, PermSettingsWrite, PermCustomerRead, PermTagsWrite},
-	Manager:         {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermCustomerRead, PermTagsWrite},
-	Guide:           {PermOrgRead, PermStaffRead, PermCustomerRead},
-	Analyst:         {PermOrgRead, PermStaffRead, PermCustomerRead},
-	CustomerService: {PermOrgRead, PermStaffRead, PermCustomerRead},
+	Owner:           {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermUsersManage, PermTokensManage, PermSettingsRead, PermSettingsWrite, PermCustomerRead, PermTagsWrite, PermCustomerWrite, PermCustomerImport, PermCustomerExport, PermOrdersWrite},
+	Admin:           {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermUsersManage, PermTokensManage, PermSettingsRead, PermSettingsWrite, PermCustomerRead, PermTagsWrite, PermCustomerWrite, PermCustomerImport, PermCustomerExport, PermOrdersWrite},
+	Manager:         {PermOrgRead, PermOrgWrite, PermStaffRead, PermStaffWrite, PermCustomerRead, PermTagsWrite, PermCustomerWrite, PermCustomerExport},
+	Guide:           {PermOrgRead, PermStaffRead, PermCustomerRead, PermCustomerWrite},
+	Analyst:         {PermOrgRead, PermStaffRead, PermCustomerRead, PermCustomerExport},
+	CustomerService: {PermOrgRead, PermStaffRead, PermCustomerRead, PermCustomerWrite},
 }
 
 // Permissions returns the permissions of a role.

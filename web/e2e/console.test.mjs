@@ -37,7 +37,7 @@ const byTestId = (id) => `[data-testid="${id}"]`
 // Element Plus puts extra attributes of el-input on the <input> itself; accept either place.
 const inputOf = (id) => `input[data-testid="${id}"], [data-testid="${id}"] input`
 
-test('console: log in, browse customers, add a store and a staff member, switch to English', { skip: !BASE && process.env.CI !== 'true' && 'SIYU_URL is not set', timeout: 180_000 }, async (t) => {
+test('console: log in, browse customers, tag a customer and write a note, the sidebar, add a store and a staff member, a channel and a live code scanned into the channel stats, switch to English', { skip: !BASE && process.env.CI !== 'true' && 'SIYU_URL is not set', timeout: 180_000 }, async (t) => {
   mkdirSync(RESULTS, { recursive: true })
   const profile = mkdtempSync(join(tmpdir(), 'siyu-e2e-'))
   const context = await chromium.launchPersistentContext(profile, {
@@ -82,6 +82,13 @@ test('console: log in, browse customers, add a store and a staff member, switch 
   const staffName = `E2E导购-${stamp}`
   const mobile = `139${String(Date.now()).slice(-8)}`
   const wecomUserid = `e2e-${stamp}`
+  const noteText = `E2E备注-${stamp}`
+  let customerName = ''
+  let tagName = ''
+  let externalUserId = ''
+  const channelName = `E2E渠道-${stamp}`
+  const codeName = `E2E活码-${stamp}`
+  let landingPath = ''
 
   try {
     await step('login', async () => {
@@ -152,6 +159,101 @@ test('console: log in, browse customers, add a store and a staff member, switch 
       await page.locator('.el-drawer__close-btn').click()
       await page.waitForURL(/\/customers$/)
       await page.locator(byTestId('customer-profile')).waitFor({ state: 'detached' })
+    })
+
+    await step('customer-tag-note', async () => {
+      // A connected customer of the demo (its traffic brings the first ones within seconds).
+      const rowSel = `${byTestId('customers-table')} .el-table__body-wrapper .el-table__row`
+      const emptySel = `${byTestId('customers-table')} .el-table__empty-text`
+      const deadline = Date.now() + 90_000
+      for (;;) {
+        await page.goto(`${BASE}/customers?status=active`)
+        await page.locator(`${rowSel}, ${emptySel}`).first().waitFor()
+        if ((await page.locator(rowSel).count()) > 0) break
+        assert.ok(Date.now() < deadline, 'the demo has a connected customer within 90 s')
+        await page.waitForTimeout(2000)
+      }
+      const first = page.locator(rowSel).first()
+      customerName = (await first.locator(byTestId('customer-row-name')).innerText()).trim()
+      await first.locator(byTestId('customer-row-name')).click()
+      await page.waitForURL(/\/customers\/\d+/)
+      const profile = page.locator(`${byTestId('customer-profile')}[data-state="ready"]`)
+      await profile.locator(byTestId('customer-name')).filter({ hasText: customerName }).waitFor()
+      const timeline = profile.locator(byTestId('customer-timeline'))
+
+      // Tag: pick a tag of the library the customer does not have yet and save.
+      await profile.locator(byTestId('customer-tags-edit')).click()
+      await profile.locator(byTestId('customer-tags-select')).click()
+      const option = page.locator('.el-select-dropdown:visible .el-select-dropdown__item:not(.is-selected)').first()
+      await option.waitFor()
+      tagName = (await option.innerText()).trim()
+      assert.ok(tagName, 'the tag library has a tag to put on')
+      await option.click()
+      await profile.locator(byTestId('customer-tags-save')).click()
+      await profile.locator(byTestId('customer-tags')).filter({ hasText: tagName }).waitFor()
+      await timeline.locator(`${byTestId('customer-timeline-item')}[data-kind="tagged"]`).filter({ hasText: tagName }).first().waitFor()
+
+      // Note: written in the notes panel, listed there and on the timeline.
+      await profile.locator(`textarea[data-testid="note-content"], ${byTestId('note-content')} textarea`).fill(noteText)
+      await profile.locator(byTestId('note-submit')).click()
+      await profile.locator(byTestId('note-item')).filter({ hasText: noteText }).waitFor()
+      await timeline.locator(`${byTestId('customer-timeline-item')}[data-kind="note"]`).filter({ hasText: noteText }).waitFor()
+      externalUserId = (
+        await profile.locator(`${byTestId('customer-identity')}[data-kind="wecom_external_userid"] .identity-value`).first().innerText()
+      ).trim()
+      assert.ok(externalUserId, 'the profile shows the WeCom external_userid')
+    })
+
+    await step('customer-search-bulk', async () => {
+      // Find the tagged customer by keyword, select it and tag it again in bulk (through WeCom).
+      const rowSel = `${byTestId('customers-table')} .el-table__body-wrapper .el-table__row`
+      await page.goto(`${BASE}/customers?status=active`)
+      await page.locator(`${byTestId('customers-card')}[data-state="ready"]`).waitFor()
+      await page.locator(inputOf('customers-filter-q')).fill(customerName)
+      await page.locator(byTestId('customers-search')).click()
+      await page.waitForURL(/[?&]q=/)
+      await page.locator(`${byTestId('customers-card')}[data-state="ready"]`).waitFor()
+      const row = page.locator(rowSel).filter({ hasText: customerName }).first()
+      await row.waitFor()
+      await row.locator(byTestId('customer-row-tags')).filter({ hasText: tagName }).waitFor()
+      await row.locator('.el-checkbox').first().click()
+      await page.locator(byTestId('customers-bulk-bar')).waitFor()
+      await page.locator(byTestId('customers-bulk-tag')).click()
+      const dialog = page.locator('.el-dialog:visible').first()
+      await dialog.waitFor()
+      await dialog.locator(byTestId('customers-bulk-tags')).click()
+      const option = page.locator('.el-select-dropdown:visible .el-select-dropdown__item').first()
+      await option.waitFor()
+      await option.click()
+      await dialog.locator('.el-dialog__header').click() // closes the options
+      await page.locator(byTestId('customers-bulk-confirm')).click()
+      await page.locator('.el-message--success').first().waitFor()
+      await page.locator(byTestId('customers-bulk-bar')).waitFor({ state: 'detached' })
+    })
+
+    await step('sidebar', async () => {
+      // The WeCom sidebar of the same contact, at a phone's width: profile, the new tag and note.
+      await page.setViewportSize({ width: 400, height: 800 })
+      await page.goto(`${BASE}/sidebar?external_userid=${encodeURIComponent(externalUserId)}`)
+      const sidebar = page.locator(`${byTestId('sidebar')}[data-state="ready"]`)
+      await sidebar.locator(byTestId('sidebar-name')).filter({ hasText: customerName }).waitFor()
+      await sidebar.locator(byTestId('sidebar-tags')).filter({ hasText: tagName }).waitFor()
+      await sidebar.locator(byTestId('note-item')).filter({ hasText: noteText }).waitFor()
+      await shot('sidebar-page')
+      await page.setViewportSize({ width: 1366, height: 860 })
+      await page.goto(`${BASE}/customers`)
+      await page.locator(byTestId('nav-org')).waitFor()
+    })
+
+    await step('analytics', async () => {
+      // The value reports: the channel ROI tab opens first; its tier table always ends with the
+      // total row, whether or not the demo has channels.
+      await page.locator(byTestId('nav-analytics')).click()
+      await page.waitForURL(/\/analytics/)
+      await page.locator(`${byTestId('roi-card')}[data-state="ready"]`).waitFor()
+      assert.equal(await page.locator(`${byTestId('roi-card')} .el-alert--error`).count(), 0, 'the ROI report answered')
+      assert.match(await page.locator(byTestId('roi-table')).innerText(), /渠道/)
+      await page.locator(`${byTestId('roi-tier-table')} .el-table__row`).filter({ hasText: '合计' }).waitFor()
     })
 
     await step('org', async () => {
@@ -236,6 +338,141 @@ test('console: log in, browse customers, add a store and a staff member, switch 
       await page.locator(byTestId('sync-runs-card')).waitFor()
       assert.equal(await page.locator(byTestId('sync-status-error')).count(), 0, 'the status endpoint answered')
       // Back to the staff list for the language switch below.
+      await page.locator(byTestId('nav-staff')).click()
+      await page.locator(byTestId('staff-table')).waitFor()
+    })
+
+    await step('acquisition-channel', async () => {
+      // A channel, created through its form (the owning unit picked in the org tree).
+      await page.locator(byTestId('nav-channels')).click()
+      await page.waitForURL(/\/acquisition\/channels$/)
+      await page.locator(byTestId('channel-new')).click()
+      await page.locator(inputOf('channel-name')).fill(channelName)
+      await page.locator(`${byTestId('channel-unit')} .el-select__wrapper, ${byTestId('channel-unit')} .el-input__wrapper`).first().click()
+      await page.locator('.org-unit-select-popper:visible .el-tree-node__content').first().click()
+      await page.locator(byTestId('channel-save')).click()
+      await page.locator(byTestId('channels-table')).filter({ hasText: channelName }).waitFor()
+    })
+
+    await step('acquisition-code', async () => {
+      // A live code of that channel with one guide.
+      await page.locator(byTestId('nav-live-codes')).click()
+      await page.waitForURL(/\/acquisition\/live-codes$/)
+      await page.locator(byTestId('code-new')).click()
+      await page.locator(`${byTestId('code-channel')} .el-select__wrapper`).click()
+      await page.locator('.el-popper.code-channel-popper .el-select-dropdown__item').filter({ hasText: channelName }).click()
+      await page.locator('.el-popper.code-channel-popper').waitFor({ state: 'hidden' })
+      await page.locator(inputOf('code-name')).fill(codeName)
+      await page.locator(byTestId('code-add-staff')).click()
+      await page.locator(`${byTestId('code-staff-0')} .el-select__wrapper`).click()
+      await page.locator('.el-popper.code-staff-popper-0 .el-select-dropdown__item').first().click()
+      await page.locator(byTestId('code-save')).click()
+      const row = page.locator(`${byTestId('codes-table')} .el-table__row`).filter({ hasText: codeName })
+      await row.waitFor()
+      landingPath = (await row.locator('[data-testid^="code-landing-"]').innerText()).trim()
+      assert.match(landingPath, /^\/l\/[a-z0-9]+$/)
+      await row.locator('[data-testid^="code-qr-"]').click()
+      await page.locator(`${byTestId('code-qr-img')}`).waitFor()
+      await page.keyboard.press('Escape')
+    })
+
+    await step('acquisition-scan', async () => {
+      // A customer scans the printed QR: the landing URL picks the guide, the simulator adds them.
+      const landing = await page.request.get(`${BASE}${landingPath}?format=json`)
+      assert.equal(landing.status(), 200, await landing.text())
+      const { config_id: configId } = await landing.json()
+      const settings = await (await page.request.get(`${BASE}/api/v1/settings/wecom`)).json()
+      const sim = settings.api_base_url.replace(/\/cgi-bin\/?$/, '')
+      const cu = await (await page.request.post(`${sim}/sim/customers`, { data: { name: `E2E扫码-${stamp}` } })).json()
+      const scanned = await page.request.post(`${sim}/sim/scan`, { data: { external_userid: cu.external_userid, config_id: configId } })
+      assert.equal(scanned.status(), 200, await scanned.text())
+    })
+
+    await step('acquisition-stats', async () => {
+      // The add shows in the channel stats (the event is processed in the background).
+      await page.locator(byTestId('nav-channel-stats')).click()
+      await page.waitForURL(/\/acquisition\/stats$/)
+      await page.locator(`${byTestId('stats-group-by')} .el-radio-button`).nth(1).click()
+      const row = page.locator(`${byTestId('stats-table')} .el-table__row`).filter({ hasText: channelName })
+      for (let i = 0; ; i++) {
+        await page.locator(byTestId('stats-load')).click()
+        await page.waitForTimeout(500)
+        const cells = (await row.count()) ? await row.first().locator('td').allInnerTexts() : []
+        // label, scans, adds, …
+        if (cells.length > 2 && Number(cells[1]) >= 1 && Number(cells[2]) >= 1) break
+        assert.ok(i < 40, `the channel's scan and add reach the stats: ${cells.join(' | ')}`)
+      }
+      await page.locator(`${byTestId('stats-chart')} canvas`).waitFor()
+      await shot('acquisition-stats-page')
+      await page.locator(byTestId('nav-staff')).click()
+      await page.locator(byTestId('staff-table')).waitFor()
+    })
+
+    await step('notifications, lost customers and transfers', async () => {
+      // The bell in the header opens the latest notifications; the lost-customers view lists
+      // what the demo's churn produced (or its empty state).
+      await page.locator(byTestId('notification-bell')).click()
+      await page.locator(byTestId('notification-view-all')).click()
+      await page.waitForURL(/\/notifications$/)
+      await page.locator(byTestId('notifications-table')).waitFor()
+      await page.locator(byTestId('nav-losses')).click()
+      await page.locator(byTestId('losses-table')).waitFor()
+
+      // A transfer: a staff member with a customer, and another active member to take it.
+      let from = null
+      const list = await (await page.request.get(`${BASE}/api/v1/customers?status=active&limit=50`)).json()
+      for (const c of list.items || []) {
+        const d = await (await page.request.get(`${BASE}/api/v1/customers/${c.id}`)).json()
+        const r = (d.relations || []).find((x) => x.status === 'active' && x.staff_id && x.staff_name)
+        if (r) {
+          from = { id: r.staff_id, name: r.staff_name }
+          break
+        }
+      }
+      assert.ok(from, 'the demo has a customer with an active staff relation')
+      const staffList = await (await page.request.get(`${BASE}/api/v1/staff?status=active&limit=100`)).json()
+      const to = (staffList.items || []).find((m) => m.id !== from.id && m.wecom_userid && m.name !== from.name)
+      assert.ok(to, 'the demo has another active staff member')
+
+      await page.locator(byTestId('nav-transfers')).click()
+      await page.locator(byTestId('transfers-table')).waitFor()
+      await page.locator(byTestId('transfer-new')).click()
+      const dialog = page.locator('.el-dialog:visible').first()
+      await dialog.waitFor()
+      // The empty form says what is missing.
+      await page.locator(byTestId('transfer-submit')).click()
+      await dialog.locator('.el-form-item__error').first().waitFor()
+      assert.ok((await dialog.locator('.el-form-item__error').count()) >= 3, 'from, to and customers are required')
+
+      const pick = async (testId, name) => {
+        await dialog.locator(byTestId(testId)).click()
+        await page.keyboard.type(name)
+        const option = page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: name }).first()
+        await option.waitFor()
+        await option.click()
+      }
+      await pick('transfer-from', from.name)
+      const firstRow = dialog.locator(`${byTestId('transfer-customers')} tbody tr`).first()
+      await firstRow.waitFor()
+      await firstRow.locator('.el-checkbox').click()
+      await pick('transfer-to', to.name)
+      await page.locator(byTestId('transfer-submit')).click()
+
+      // The detail opens with the customer; the worker submits it to WeCom (the simulator),
+      // where it waits for the customer's 24 hours.
+      const items = page.locator(`${byTestId('transfer-items')} tbody tr`)
+      await items.first().waitFor()
+      assert.equal(await items.count(), 1)
+      for (let i = 0; ; i++) {
+        await page.waitForTimeout(500)
+        await page.locator(byTestId('transfer-detail')).locator('.el-drawer__close-btn').click()
+        await page.locator(`${byTestId('transfers-table')} tbody tr`).first().click()
+        const text = await items.first().innerText()
+        if (/等待接替|成功/.test(text)) break
+        assert.ok(i < 30, `the customer reaches WeCom: ${text}`)
+      }
+      await page.locator(byTestId('transfer-detail')).locator('.el-drawer__close-btn').click()
+      // Back where the next step expects to be.
       await page.locator(byTestId('nav-staff')).click()
       await page.locator(byTestId('staff-table')).waitFor()
     })

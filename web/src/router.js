@@ -6,20 +6,38 @@ import { i18n } from './i18n.js'
 // the entries whose permission the user holds, in this order.
 export const NAV = [
   { name: 'customers', path: '/customers', permission: 'customer.read', title: 'nav.customers', icon: 'Avatar' },
+  { name: 'losses', path: '/losses', permission: 'customer.read', title: 'nav.losses', icon: 'Warning' },
+  { name: 'transfers', path: '/transfers', permission: 'customer.transfer', title: 'nav.transfers', icon: 'Switch' },
   { name: 'tags', path: '/tags', permission: 'customer.read', title: 'nav.tags', icon: 'PriceTag' },
+  { name: 'orders', path: '/orders', permission: 'customer.read', title: 'nav.orders', icon: 'Tickets' },
+  { name: 'customer-value', path: '/customer-value', permission: 'customer.read', title: 'nav.customerValue', icon: 'Histogram' },
+  { name: 'channels', path: '/acquisition/channels', permission: 'acquisition.read', title: 'nav.channels', icon: 'Promotion' },
+  { name: 'live-codes', path: '/acquisition/live-codes', permission: 'acquisition.read', title: 'nav.liveCodes', icon: 'Grid' },
+  { name: 'channel-stats', path: '/acquisition/stats', permission: 'acquisition.read', title: 'nav.channelStats', icon: 'DataLine' },
+  { name: 'analytics', path: '/analytics', permission: 'analytics.read', title: 'nav.analytics', icon: 'TrendCharts' },
   { name: 'org', path: '/org', permission: 'org.read', title: 'nav.org', icon: 'OfficeBuilding' },
   { name: 'staff', path: '/staff', permission: 'staff.read', title: 'nav.staff', icon: 'User' },
   { name: 'wecom-sync', path: '/wecom/sync', permission: 'settings.read', title: 'nav.wecomSync', icon: 'Refresh' },
   { name: 'wecom-settings', path: '/settings/wecom', permission: 'settings.read', title: 'nav.wecomSettings', icon: 'Setting' },
+  { name: 'custom-fields', path: '/settings/custom-fields', permission: 'settings.write', title: 'customerData.fields.nav', icon: 'Setting' },
 ]
 
 const pages = {
+  analytics: () => import('./pages/analytics/AnalyticsPage.vue'),
   customers: () => import('./pages/customers/CustomersPage.vue'),
   tags: () => import('./pages/tags/TagsPage.vue'),
+  orders: () => import('./pages/orders/OrdersPage.vue'),
+  'customer-value': () => import('./pages/value/CustomerValuePage.vue'),
+  channels: () => import('./pages/acquisition/ChannelsPage.vue'),
+  'live-codes': () => import('./pages/acquisition/LiveCodesPage.vue'),
+  'channel-stats': () => import('./pages/acquisition/ChannelStatsPage.vue'),
+  losses: () => import('./pages/losses/LossesPage.vue'),
+  transfers: () => import('./pages/transfers/TransfersPage.vue'),
   org: () => import('./pages/org/OrgPage.vue'),
   staff: () => import('./pages/staff/StaffPage.vue'),
   'wecom-sync': () => import('./pages/wecom/WecomSyncPage.vue'),
   'wecom-settings': () => import('./pages/settings/WecomSettingsPage.vue'),
+  'custom-fields': () => import('./pages/settings/CustomFieldsPage.vue'),
 }
 
 // Routes below a page of the menu, shown inside it (the page renders a <router-view>); they
@@ -51,6 +69,13 @@ const routes = [
     meta: { public: true, title: 'login.title' },
   },
   {
+    // The WeCom sidebar for guides: a mobile page outside the console layout.
+    path: '/sidebar',
+    name: 'sidebar',
+    component: () => import('./pages/sidebar/SidebarPage.vue'),
+    meta: { permission: 'customer.read', title: 'sidebar.title' },
+  },
+  {
     path: '/',
     component: () => import('./pages/layout/ConsoleLayout.vue'),
     children: [
@@ -62,6 +87,13 @@ const routes = [
         meta: { permission: n.permission, title: n.title },
         ...(subpages[n.name] ? { children: subpages[n.name] } : {}),
       })),
+      {
+        // Everyone's own notifications (the bell's "see all"); no permission needed.
+        path: 'notifications',
+        name: 'notifications',
+        component: () => import('./pages/notifications/NotificationsPage.vue'),
+        meta: { title: 'notifications.title' },
+      },
       {
         path: 'no-access',
         name: 'no-access',

@@ -34,13 +34,39 @@ export const staff = {
 }
 
 export const customers = {
-  // query: {q, status: active|lost, state, staff_id, limit, cursor}; names are masked for
-  // roles without personal data
+  // query: {q, status: active|lost, state, staff_id, org_unit_id, owner_id, tag_ids: '1,2',
+  // tag_mode: any|all|none, added_from, added_to, sort, limit, cursor}; names are masked for roles
+  // without personal data (who may not search by keyword either)
   list: (query) => client.get(`${V1}/customers`, query),
   // the summary plus identities, relations and timeline (newest first)
   get: (id) => client.get(`${V1}/customers/${id}`),
   // {add: [tag id], remove: [tag id]} → {tags: [CustomerTag]}; written to WeCom first
   markTags: (id, changes) => client.post(`${V1}/customers/${id}/tags`, changes),
+  // {customer_ids, add | remove} → {ok, failed, items: [{customer_id, ok, error}]}; each customer
+  // goes to WeCom first, at most 500
+  bulkTags: (body) => client.post(`${V1}/customers/bulk-tags`, body),
+  // {customer_ids, staff_id | clear: true} → the same result; sets the follow-up owner (not a WeCom transfer)
+  bulkAssign: (body) => client.post(`${V1}/customers/bulk-assign`, body),
+}
+
+// A customer's identities, merges, notes and the sidebar lookup (docs/api.md, "Customer profile").
+export const customerProfile = {
+  // {kind, value} → the detail of the customer in the caller's scope (404 otherwise)
+  lookup: (kind, value) => client.get(`${V1}/customers/lookup`, { kind, value }),
+  // {corp_id, agent_id, timestamp, nonce_str, signature} for wx.agentConfig of the sidebar page
+  agentConfig: (url) => client.get(`${V1}/sidebar/agent-config`, { url }),
+  identities: (id) => client.get(`${V1}/customers/${id}/identities`),
+  // {customer_id, items, merged_from?}: a visible customer owning the identity is merged in
+  addIdentity: (id, kind, value) => client.post(`${V1}/customers/${id}/identities`, { kind, value }),
+  removeIdentity: (id, kind, value) => client.del(`${V1}/customers/${id}/identities`, { query: { kind, value } }),
+  merges: (id) => client.get(`${V1}/customers/${id}/merges`),
+  merge: (id, fromId) => client.post(`${V1}/customers/${id}/merge`, { from_id: fromId }),
+  split: (id, mergeId) => client.post(`${V1}/customers/${id}/split`, { merge_id: mergeId }),
+  // query: {limit, cursor}; newest first
+  notes: (id, query) => client.get(`${V1}/customers/${id}/notes`, query),
+  // {kind: note|follow_up, content, method, next_follow_up_at}
+  addNote: (id, note) => client.post(`${V1}/customers/${id}/notes`, note),
+  deleteNote: (noteId) => client.del(`${V1}/customer-notes/${noteId}`),
 }
 
 // The corp tag library; every write goes to WeCom first (409 when WeCom refuses or is not set up).
@@ -65,4 +91,29 @@ export const wecom = {
   syncRuns: () => client.get(`${V1}/wecom/sync-runs`),
   // 201 SyncRun; 409 conflict while a run is running
   startSync: () => client.post(`${V1}/wecom/sync-runs`, {}),
+}
+
+// My notifications (the bell): {items, next_cursor, unread}; query: {unread, kind, limit, cursor}.
+export const notifications = {
+  list: (query) => client.get(`${V1}/notifications`, query),
+  read: (id) => client.post(`${V1}/notifications/${id}/read`),
+  // {updated}
+  readAll: () => client.post(`${V1}/notifications/read-all`),
+}
+
+// Customers who deleted a staff member of my scope: {items: [Loss]}; query: {days, limit}.
+export const customerLosses = {
+  list: (query) => client.get(`${V1}/customer-losses`, query),
+}
+
+// Customer transfers (docs/api.md "Customer transfers").
+export const transfers = {
+  // {from_staff_id, to_staff_id, customer_ids | all: true, message} → 201 TransferDetail
+  create: (body) => client.post(`${V1}/customer-transfers`, body),
+  // query: {limit, cursor} → {items: [Transfer], next_cursor}, newest first
+  list: (query) => client.get(`${V1}/customer-transfers`, query),
+  // TransferDetail: the transfer with items (per-customer results)
+  get: (id) => client.get(`${V1}/customer-transfers/${id}`),
+  // submits the failed customers again → TransferDetail; 409 when none failed
+  retry: (id) => client.post(`${V1}/customer-transfers/${id}/retry`),
 }
