@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +26,53 @@ func newBenchCmd() *cobra.Command {
 	return cmd
 }
 
+// benchOutput is what every benchmark command shares: --json, an optional --cpuprofile of the
+// run, and printing the result.
+type benchOutput struct {
+	json       bool
+	cpuProfile string
+}
+
+func (o *benchOutput) flags(cmd *cobra.Command, profile bool) {
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
+	if profile {
+		cmd.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	}
+}
+
+// run profiles fn if asked and prints its result as text or JSON.
+func (o *benchOutput) run(cmd *cobra.Command, fn func() (fmt.Stringer, error)) error {
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := fn()
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	text := res.String()
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	_, err = fmt.Fprint(cmd.OutOrStdout(), text)
+	return err
+}
+
 func newBenchCallbacksCmd() *cobra.Command {
 	var opts loadtest.CallbackOptions
-	var asJSON bool
-	var cpuProfile string
+	var out benchOutput
 	cmd := &cobra.Command{
 		Use:   "callbacks",
 		Short: "WeCom callbacks: HTTP → verified → stored → processed, on a throwaway store",
@@ -42,28 +86,7 @@ open-loop schedule (latency at that load).`,
   siyu bench callbacks --db postgres://postgres@127.0.0.1/siyu_bench --events 50000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			res, err := loadtest.Callbacks(cmd.Context(), opts, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res)
-			return nil
+			return out.run(cmd, func() (fmt.Stringer, error) { return loadtest.Callbacks(cmd.Context(), opts, cmd.ErrOrStderr()) })
 		},
 	}
 	f := cmd.Flags()
@@ -71,7 +94,6 @@ open-loop schedule (latency at that load).`,
 	f.IntVar(&opts.Events, "events", 20000, "number of distinct events")
 	f.IntVar(&opts.Rate, "rate", 0, "events per second (0 = as fast as possible)")
 	f.IntVar(&opts.Concurrency, "concurrency", 64, "concurrent senders")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, simulator and load) to this file")
+	out.flags(cmd, true)
 	return cmd
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,7 +10,7 @@ import (
 
 func newBenchCustomersCmd() *cobra.Command {
 	var opts loadtest.CustomerOptions
-	var asJSON bool
+	var out benchOutput
 	cmd := &cobra.Command{
 		Use:   "customers",
 		Short: "Customer list and search: first-page latency over a large synthetic tenant",
@@ -25,17 +24,7 @@ scratch PostgreSQL database.`,
   siyu bench customers --customers 1000000 --db postgres://postgres@127.0.0.1/siyu_bench`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := loadtest.Customers(cmd.Context(), opts, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			fmt.Fprint(cmd.OutOrStdout(), res)
-			return nil
+			return out.run(cmd, func() (fmt.Stringer, error) { return loadtest.Customers(cmd.Context(), opts, cmd.ErrOrStderr()) })
 		},
 	}
 	f := cmd.Flags()
@@ -44,6 +33,6 @@ scratch PostgreSQL database.`,
 	f.IntVar(&opts.Customers, "customers", 1_000_000, "number of customers in the benchmark tenant")
 	f.IntVar(&opts.Runs, "runs", 30, "timed runs per query")
 	f.Uint64Var(&opts.Seed, "seed", 1, "random seed of the generated data and queries")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	out.flags(cmd, false)
 	return cmd
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -13,8 +10,7 @@ import (
 
 func newBenchRFMCmd() *cobra.Command {
 	var opts loadtest.RFMOptions
-	var asJSON bool
-	var cpuProfile string
+	var out benchOutput
 	cmd := &cobra.Command{
 		Use:   "rfm",
 		Short: "RFM over millions of orders: aggregate in SQL, bins in Go (and in SQL window functions, for comparison)",
@@ -28,28 +24,7 @@ recompute that writes every customer's metrics row.`,
   siyu bench rfm --orders 10000000 --db postgres://postgres@127.0.0.1/siyu_bench --persist`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			res, err := loadtest.RFM(cmd.Context(), opts, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			fmt.Fprint(cmd.OutOrStdout(), res)
-			return nil
+			return out.run(cmd, func() (fmt.Stringer, error) { return loadtest.RFM(cmd.Context(), opts, cmd.ErrOrStderr()) })
 		},
 	}
 	f := cmd.Flags()
@@ -59,7 +34,6 @@ recompute that writes every customer's metrics row.`,
 	f.IntVar(&opts.Customers, "customers", 0, "number of customers (default orders/10)")
 	f.IntVar(&opts.Bins, "bins", 5, "RFM score bins")
 	f.BoolVar(&opts.Persist, "persist", false, "also time a full recompute that writes every customer's row")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	out.flags(cmd, true)
 	return cmd
 }

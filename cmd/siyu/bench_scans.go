@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -13,8 +10,7 @@ import (
 
 func newBenchScansCmd() *cobra.Command {
 	var opts loadtest.ScanOptions
-	var asJSON bool
-	var cpuProfile string
+	var out benchOutput
 	cmd := &cobra.Command{
 		Use:   "scans",
 		Short: "Live-code scans: GET /l/{slug} → staff picked and counted → contact-way QR page, on a throwaway store",
@@ -30,28 +26,7 @@ open-loop schedule (latency at that load, counted from each scan's due time).`,
   siyu bench scans --db postgres://postgres@127.0.0.1/siyu_bench --requests 20000 --rate 2000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			res, err := loadtest.Scans(cmd.Context(), opts, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res)
-			return nil
+			return out.run(cmd, func() (fmt.Stringer, error) { return loadtest.Scans(cmd.Context(), opts, cmd.ErrOrStderr()) })
 		},
 	}
 	f := cmd.Flags()
@@ -59,7 +34,6 @@ open-loop schedule (latency at that load, counted from each scan's due time).`,
 	f.IntVar(&opts.Requests, "requests", 20000, "number of scans")
 	f.IntVar(&opts.Rate, "rate", 0, "scans per second (0 = as fast as possible)")
 	f.IntVar(&opts.Concurrency, "concurrency", 64, "concurrent senders")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server, simulator and load) to this file")
+	out.flags(cmd, true)
 	return cmd
 }
