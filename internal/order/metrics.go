@@ -111,56 +111,26 @@ func window(r Rules, now time.Time) (time.Time, time.Time) {
 
 func scanAggs(rows *sql.Rows, each func(agg) error) error {
 	defer rows.Close()
-	var cFirst, cLast, aFirst, aLast, wLast any
+	var cFirst, cLast, aFirst, aLast, wLast store.Time
 	for rows.Next() {
 		var a agg
 		if err := rows.Scan(&a.cid, &cFirst, &cLast, &aFirst, &aLast, &a.orders, &a.all, &a.paid, &a.refund, &a.refunds,
 			&a.coupon, &a.wOrders, &a.wSpend, &wLast); err != nil {
 			return err
 		}
-		var err error
-		if cFirst != nil {
-			if a.first, err = asTime(cFirst); err == nil {
-				a.last, err = asTime(cLast)
-			}
-		} else if a.first, err = asTime(aFirst); err == nil {
-			a.last, err = asTime(aLast)
+		if cFirst.Valid {
+			a.first, a.last = cFirst.Time, cLast.Time
+		} else {
+			a.first, a.last = aFirst.Time, aLast.Time
 		}
-		if err != nil {
-			return err
-		}
-		if wLast != nil {
-			if a.wLast, err = asTime(wLast); err != nil {
-				return err
-			}
+		if wLast.Valid {
+			a.wLast = wLast.Time
 		}
 		if err := each(a); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
-}
-
-// asTime reads an aggregated timestamp: PostgreSQL returns time.Time, SQLite the stored text.
-func asTime(v any) (time.Time, error) {
-	switch t := v.(type) {
-	case time.Time:
-		return t.UTC(), nil
-	case string:
-		return parseStored(t)
-	case []byte:
-		return parseStored(string(t))
-	}
-	return time.Time{}, fmt.Errorf("order: unexpected timestamp %T", v)
-}
-
-func parseStored(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("order: unreadable timestamp %q", s)
 }
 
 // metricsOf turns an aggregate into metrics with stage and value class (no RFM scores).
@@ -510,17 +480,13 @@ func (s *Service) RFM(ctx context.Context, tenantID int64, r Rules, now time.Tim
 	var in []rfmInput
 	err := s.byCustomerRanges(ctx, tenantID, q, args, func(rows *sql.Rows) error {
 		var part []rfmInput
-		var last any
+		var last store.Time
 		for rows.Next() {
 			var x rfmInput
 			if err := rows.Scan(&x.cid, &last, &x.orders, &x.spend); err != nil {
 				return err
 			}
-			t, err := asTime(last)
-			if err != nil {
-				return err
-			}
-			x.last = t.Unix()
+			x.last = last.Time.Unix()
 			part = append(part, x)
 		}
 		mu.Lock()

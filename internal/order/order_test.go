@@ -809,15 +809,11 @@ func TestSyntheticRFM(t *testing.T) {
 		var in []rfmInput
 		for rows.Next() {
 			var x rfmInput
-			var last any
+			var last store.Time
 			if err := rows.Scan(&x.cid, &last, &x.orders, &x.spend); err != nil {
 				t.Fatal(err)
 			}
-			tm, err := asTime(last)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x.last = tm.Unix()
+			x.last = last.Time.Unix()
 			in = append(in, x)
 		}
 		rows.Close()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/siyu-scrm/siyu/internal/httpx"
 	"github.com/siyu-scrm/siyu/internal/org"
+	"github.com/siyu-scrm/siyu/internal/store"
 )
 
 // scopeFilter keeps the orders a caller may see: tenant-wide roles see every order; a manager the
@@ -273,7 +274,7 @@ func (s *Service) ValueSummary(ctx context.Context) (Summary, error) {
 	for rows.Next() {
 		var seg, st, vc string
 		var n, spend, orders int64
-		var scored any
+		var scored store.Time
 		if err := rows.Scan(&seg, &st, &vc, &n, &spend, &orders, &scored); err != nil {
 			return Summary{}, err
 		}
@@ -285,10 +286,9 @@ func (s *Service) ValueSummary(ctx context.Context) (Summary, error) {
 		}
 		out.Stages[st] += n
 		out.ValueClasses[vc] += n
-		if scored != nil {
-			if t, err := asTime(scored); err == nil && (out.ScoredAt == nil || t.After(*out.ScoredAt)) {
-				out.ScoredAt = &t
-			}
+		if scored.Valid && (out.ScoredAt == nil || scored.Time.After(*out.ScoredAt)) {
+			t := scored.Time
+			out.ScoredAt = &t
 		}
 	}
 	return out, rows.Err()
