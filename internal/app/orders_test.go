@@ -32,8 +32,11 @@ func init() {
 		"GET /api/v1/customers/{id}/value":      {200, 200, 404, 404, 200, 200}, // a customer of the other branch
 		"GET /api/v1/customer-value/summary":    {200, 200, 200, 200, 200, 200},
 		"POST /api/v1/customer-value/recompute": {200, 200, 403, 403, 403, 403},
-		"GET /api/v1/settings/customer-value":   {200, 200, 403, 403, 403, 403},
-		"PUT /api/v1/settings/customer-value":   {200, 200, 403, 403, 403, 403},
+		// Tenant A has too few buyers for a CLV fit: writers get the 409, readers the 404 of no fit.
+		"POST /api/v1/customer-value/predict": {409, 409, 403, 403, 403, 403},
+		"GET /api/v1/customer-value/model":    {404, 404, 404, 404, 404, 404},
+		"GET /api/v1/settings/customer-value": {200, 200, 403, 403, 403, 403},
+		"PUT /api/v1/settings/customer-value": {200, 200, 403, 403, 403, 403},
 	} {
 		statuses[k] = v
 	}
@@ -104,6 +107,8 @@ func orderCases(t *testing.T, a *app.App, w *world) map[string]func(org.Role) ca
 		},
 		"GET /api/v1/customer-value/summary":    func(org.Role) call { return call{"/api/v1/customer-value/summary", nil} },
 		"POST /api/v1/customer-value/recompute": func(org.Role) call { return call{"/api/v1/customer-value/recompute", nil} },
+		"POST /api/v1/customer-value/predict":   func(org.Role) call { return call{"/api/v1/customer-value/predict", nil} },
+		"GET /api/v1/customer-value/model":      func(org.Role) call { return call{"/api/v1/customer-value/model", nil} },
 		"GET /api/v1/settings/customer-value":   func(org.Role) call { return call{"/api/v1/settings/customer-value", nil} },
 		"PUT /api/v1/settings/customer-value":   func(org.Role) call { return call{"/api/v1/settings/customer-value", rulesBody} },
 	}

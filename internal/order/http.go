@@ -60,6 +60,11 @@ func (s *Service) Routes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/customer-value/recompute", Perm: PermWrite, Tag: "customer-value",
 			Summary:  "Recompute every customer's metrics, RFM scores, stage and value class now (also run periodically)",
 			Response: RecomputeTimings{}, Handler: s.handleRecompute},
+		{Method: "POST", Path: "/api/v1/customer-value/predict", Perm: PermWrite, Tag: "customer-value",
+			Summary:  "Fit BG/NBD and Gamma-Gamma on the tenant's orders now and replace every customer's P(alive), expected purchases and predicted value (also run daily)",
+			Response: ModelFit{}, Handler: s.handlePredict},
+		{Method: "GET", Path: "/api/v1/customer-value/model", Perm: org.PermCustomerRead, Tag: "customer-value",
+			Summary: "The tenant's last CLV model fit (404 before the first)", Response: ModelFit{}, Handler: s.handleModel},
 		{Method: "GET", Path: "/api/v1/settings/customer-value", Perm: org.PermSettingsRead, Tag: "customer-value",
 			Summary: "The tenant's RFM, lifecycle and value-class rules", Response: Settings{}, Handler: s.handleGetSettings},
 		{Method: "PUT", Path: "/api/v1/settings/customer-value", Perm: org.PermSettingsWrite, Tag: "customer-value",
@@ -279,6 +284,24 @@ func (s *Service) handleRecompute(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	out, err := s.Recompute(r.Context(), c.TenantID)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+func (s *Service) handlePredict(w http.ResponseWriter, r *http.Request) error {
+	c, err := writer(r.Context())
+	if err != nil {
+		return err
+	}
+	out, err := s.Predict(r.Context(), c.TenantID)
+	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+func (s *Service) handleModel(w http.ResponseWriter, r *http.Request) error {
+	c, err := org.RequireCaller(r.Context())
+	if err != nil {
+		return err
+	}
+	out, err := s.Model(r.Context(), c.TenantID)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 

@@ -183,8 +183,10 @@ type Transition struct {
 
 // Value is a customer's value: metrics, RFM, lifecycle with its history.
 type Value struct {
-	CustomerID int64        `json:"customer_id"`
-	Metrics    *Metrics     `json:"metrics" doc:"null when the customer has no orders"`
+	CustomerID int64    `json:"customer_id"`
+	Metrics    *Metrics `json:"metrics" doc:"null when the customer has no orders"`
+	// Prediction is null before the tenant's first CLV fit or for a customer without purchases.
+	Prediction *Prediction  `json:"prediction"`
 	History    []Transition `json:"history"`
 }
 
@@ -231,6 +233,9 @@ func (s *Service) ValueFor(ctx context.Context, tenantID, customerID int64) (Val
 			m.ScoredAt = &scored.Time
 		}
 		v.Metrics = &m
+	}
+	if v.Prediction, err = s.predictionOf(ctx, s.db, tenantID, customerID); err != nil {
+		return Value{}, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT from_stage, to_stage, changed_at FROM customer_lifecycle_history
 		WHERE tenant_id = ? AND customer_id = ? ORDER BY id`, tenantID, customerID)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/siyu-scrm/siyu/internal/httpx"
 )
 
 // Start runs the background passes until ctx ends: BindPending for every tenant with unbound
@@ -32,8 +34,10 @@ func (s *Service) Start(ctx context.Context, bindEvery, recomputeEvery time.Dura
 				})
 			case <-recompute.C:
 				s.eachTenant(ctx, `SELECT t.id FROM tenants t WHERE EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = t.id)`, func(id int64) error {
-					_, err := s.Recompute(ctx, id)
-					return err
+					if _, err := s.Recompute(ctx, id); err != nil {
+						return err
+					}
+					return s.predictDaily(ctx, id)
 				})
 				// Idempotency keys answer repeats for a week.
 				if _, err := s.db.ExecContext(ctx, `DELETE FROM order_idempotency WHERE created_at < ?`, s.clock().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
@@ -42,6 +46,22 @@ func (s *Service) Start(ctx context.Context, bindEvery, recomputeEvery time.Dura
 			}
 		}
 	}()
+}
+
+// predictDaily refits the CLV models when the last fit is a day old (a fit reads every order,
+// and a day moves predictions little). A tenant with too few buyers is not an error.
+func (s *Service) predictDaily(ctx context.Context, tenantID int64) error {
+	fit, err := s.Model(ctx, tenantID)
+	if err == nil && s.clock().Sub(fit.FittedAt) < 24*time.Hour {
+		return nil
+	}
+	if err != nil && httpx.ErrorCode(err) != httpx.NotFound {
+		return err
+	}
+	if _, err := s.Predict(ctx, tenantID); err != nil && httpx.ErrorCode(err) != httpx.Conflict {
+		return err
+	}
+	return nil
 }
 
 // Wait returns when the background passes have stopped.
