@@ -41,6 +41,10 @@ type StatsRow struct {
 	LossRate  float64 `json:"loss_rate"`
 	SpendFen  int64   `json:"spend_fen"`
 	CACFen    *int64  `json:"cac_fen"`
+	// FirstOrders are adds whose customer placed an order (not refunded in full) after the add;
+	// FirstOrderRate = FirstOrders / Adds.
+	FirstOrders    int64   `json:"first_orders"`
+	FirstOrderRate float64 `json:"first_order_rate"`
 }
 
 func (r *StatsRow) add(o StatsRow) {
@@ -49,13 +53,15 @@ func (r *StatsRow) add(o StatsRow) {
 	r.Lost7 += o.Lost7
 	r.Lost30 += o.Lost30
 	r.SpendFen += o.SpendFen
+	r.FirstOrders += o.FirstOrders
 }
 
 func (r *StatsRow) finish() {
 	r.NetAdds7, r.NetAdds30 = r.Adds-r.Lost7, r.Adds-r.Lost30
-	r.LossRate = 0
+	r.LossRate, r.FirstOrderRate = 0, 0
 	if r.Adds > 0 {
 		r.LossRate = float64(r.Lost30) / float64(r.Adds)
+		r.FirstOrderRate = float64(r.FirstOrders) / float64(r.Adds)
 	}
 	r.CACFen = nil
 	if r.SpendFen > 0 && r.NetAdds30 > 0 {
@@ -164,13 +170,15 @@ func (s *Service) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
 	d := s.db.Dialect()
 	if err := read(`SELECT ch.id, a.code_id, a.staff_id, a.day, COUNT(*),
 		COALESCE(SUM(CASE WHEN `+lostWithin(d, 7)+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN `+lostWithin(d, 30)+` THEN 1 ELSE 0 END), 0)
+		COALESCE(SUM(CASE WHEN `+lostWithin(d, 30)+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = a.tenant_id AND o.customer_id = a.customer_id
+			AND o.paid_at >= a.added_at AND o.paid_fen > o.refund_fen) THEN 1 ELSE 0 END), 0)
 		FROM acq_code_adds a`+join("a")+`
 		LEFT JOIN customer_staff cs ON cs.tenant_id = a.tenant_id AND cs.customer_id = a.customer_id AND cs.wecom_userid = a.wecom_userid AND cs.status = 'lost'
 		WHERE a.tenant_id = ? AND a.day >= ? AND a.day <= ?`+filter+`
 		GROUP BY ch.id, a.code_id, a.staff_id, a.day`, append(base, args...),
 		func(f *fact) []any {
-			return []any{&f.channel, &f.code, &f.staff, &f.day, &f.row.Adds, &f.row.Lost7, &f.row.Lost30}
+			return []any{&f.channel, &f.code, &f.staff, &f.day, &f.row.Adds, &f.row.Lost7, &f.row.Lost30, &f.row.FirstOrders}
 		}); err != nil {
 		return Stats{}, err
 	}
@@ -282,8 +290,8 @@ func (s *Service) statsLabels(ctx context.Context, tenantID int64, groupBy strin
 
 // statsHeaders are the export's column titles.
 var statsHeaders = map[httpx.Lang][]string{
-	httpx.ZhCN: {"维度", "扫码数", "添加数", "7日流失", "30日流失", "7日净增", "30日净增", "流失率", "花费（元）", "获客成本（元）"},
-	httpx.En:   {"Group", "Scans", "Adds", "Lost in 7 days", "Lost in 30 days", "Net adds (7 days)", "Net adds (30 days)", "Loss rate", "Spend (CNY)", "CAC (CNY)"},
+	httpx.ZhCN: {"维度", "扫码数", "添加数", "7日流失", "30日流失", "7日净增", "30日净增", "流失率", "花费（元）", "获客成本（元）", "首单数", "首单转化率"},
+	httpx.En:   {"Group", "Scans", "Adds", "Lost in 7 days", "Lost in 30 days", "Net adds (7 days)", "Net adds (30 days)", "Loss rate", "Spend (CNY)", "CAC (CNY)", "First orders", "First-order rate"},
 }
 
 // StatsXLSX writes the stats table (and a total line) as an xlsx workbook.
@@ -317,7 +325,8 @@ func StatsXLSX(st Stats, lang httpx.Lang) ([]byte, error) {
 		if r.CACFen != nil {
 			cac = float64(*r.CACFen) / 100
 		}
-		return []any{r.Label, r.Scans, r.Adds, r.Lost7, r.Lost30, r.NetAdds7, r.NetAdds30, r.LossRate, float64(r.SpendFen) / 100, cac}
+		return []any{r.Label, r.Scans, r.Adds, r.Lost7, r.Lost30, r.NetAdds7, r.NetAdds30, r.LossRate, float64(r.SpendFen) / 100, cac,
+			r.FirstOrders, r.FirstOrderRate}
 	}
 	for i, r := range st.Rows {
 		if err := write(i+2, line(r)); err != nil {

@@ -3,6 +3,7 @@ package acquisition
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func TestStats(t *testing.T) {
 		// both windows).
 		added := time.Now().UTC().Truncate(time.Second)
 		losses := []time.Duration{2 * 24 * time.Hour, 20 * 24 * time.Hour, -1, 40 * 24 * time.Hour}
+		var cids []int64
 		for i, lost := range losses {
 			var cid int64
 			if err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -52,6 +54,7 @@ func TestStats(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
+			cids = append(cids, cid)
 			user := f.staff[i%2].WeComUserID
 			status, at := "active", added
 			if lost > 0 {
@@ -68,9 +71,24 @@ func TestStats(t *testing.T) {
 				}
 			}
 		}
+		// First-order conversion: customer 0 ordered after the add (counts, twice over is still one
+		// add converted), 1 only before it, 2 only an order refunded in full.
+		for i, o := range []struct {
+			cust         int
+			at           time.Time
+			paid, refund int64
+		}{{0, added.Add(time.Hour), 5000, 0}, {0, added.Add(2 * time.Hour), 800, 0}, {1, added.Add(-time.Hour), 5000, 0}, {2, added.Add(time.Hour), 3000, 3000}} {
+			if _, err := db.ExecContext(ctx, `INSERT INTO orders (tenant_id, source, external_id, customer_id, status, total_fen, paid_fen, refund_fen, ordered_at, paid_at, content_hash, created_at, updated_at)
+				VALUES (?, 'pos', ?, ?, 'paid', ?, ?, ?, ?, ?, '', ?, ?)`, tenantID, fmt.Sprint("o", i), cids[o.cust], o.paid, o.paid, o.refund, o.at, o.at, added, added); err != nil {
+				t.Fatal(err)
+			}
+		}
 		st, err := f.svc.Stats(f.owner, StatsQuery{GroupBy: "channel"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r := st.Total; r.FirstOrders != 1 || r.FirstOrderRate != 0.25 {
+			t.Errorf("first orders %d (rate %v), want 1 (0.25)", r.FirstOrders, r.FirstOrderRate)
 		}
 		if len(st.Rows) != 1 {
 			t.Fatalf("rows %+v", st.Rows)
