@@ -75,9 +75,10 @@ func (s *Service) ApplyGroup(ctx context.Context, tenantID int64, g *wecom.Group
 				}
 			}
 			joined := time.Unix(m.JoinTime, 0).UTC()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO customer_group_members (tenant_id, group_id, member_userid, member_type, customer_id, join_time, join_scene)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, group_id, member_userid) DO UPDATE SET customer_id = excluded.customer_id`,
-				tenantID, gid, m.UserID, m.Type, cid, joined, m.JoinScene); err != nil {
+			// join_state is the join way's state the member came through (group live codes count joins by it).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO customer_group_members (tenant_id, group_id, member_userid, member_type, customer_id, join_time, join_scene, join_state)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, group_id, member_userid) DO UPDATE SET customer_id = excluded.customer_id`,
+				tenantID, gid, m.UserID, m.Type, cid, joined, m.JoinScene, m.State); err != nil {
 				return err
 			}
 			// A member seen before their customer was known (the group event ran ahead of the add)

@@ -13,6 +13,7 @@ import (
 // console needs to name and pick groups, e.g. in auto-tag rule conditions.
 type CustomerGroup struct {
 	ID          int64  `json:"id"`
+	ChatID      string `json:"chat_id" doc:"the WeCom chat id (group live codes list groups by it)"`
 	Name        string `json:"name"`
 	MemberCount int    `json:"member_count"`
 	Status      string `json:"status" doc:"active or dismissed"`
@@ -40,7 +41,7 @@ func (s *Service) CustomerGroups(ctx context.Context) ([]CustomerGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, member_count, status FROM customer_groups
+	rows, err := s.db.QueryContext(ctx, `SELECT id, chat_id, name, member_count, status FROM customer_groups
 		WHERE tenant_id = ? ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, name, id`, c.TenantID)
 	if err != nil {
 		return nil, fmt.Errorf("customer: list groups: %w", err)
@@ -49,7 +50,7 @@ func (s *Service) CustomerGroups(ctx context.Context) ([]CustomerGroup, error) {
 	out := []CustomerGroup{}
 	for rows.Next() {
 		var g CustomerGroup
-		if err := rows.Scan(&g.ID, &g.Name, &g.MemberCount, &g.Status); err != nil {
+		if err := rows.Scan(&g.ID, &g.ChatID, &g.Name, &g.MemberCount, &g.Status); err != nil {
 			return nil, fmt.Errorf("customer: list groups: %w", err)
 		}
 		out = append(out, g)
