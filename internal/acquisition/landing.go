@@ -277,44 +277,51 @@ func writeLanding(w io.Writer, lang, title, qr, hint string) {
 // with ?format=json (or Accept: application/json).
 func (s *Service) LandingHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		en := httpx.LangOf(r) == httpx.En
-		asJSON := r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json")
-		out, err := s.Scan(r.Context(), r.PathValue("slug"))
-		status, key := http.StatusOK, ""
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrNoCode):
-			status, key = http.StatusNotFound, "not_found"
-		case errors.Is(err, ErrCodeClosed):
-			status, key = http.StatusGone, "code_unavailable"
-		case errors.Is(err, ErrNoneOnDuty), errors.Is(err, errUnavailable):
-			status, key = http.StatusServiceUnavailable, "no_staff_available"
-		default:
-			s.log.ErrorContext(r.Context(), "live code scan failed", "slug", r.PathValue("slug"), "err", err)
-			status, key = http.StatusServiceUnavailable, "no_staff_available"
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		if asJSON {
-			if key != "" {
-				httpx.JSON(w, status, map[string]any{"error": map[string]string{"code": key, "message": httpx.Text(httpx.LangOf(r), key)}})
-				return
-			}
-			httpx.JSON(w, http.StatusOK, out)
-			return
-		}
-		lang, title, qr, hint := "zh-CN", out.StaffName, out.QRCode, "长按识别二维码，添加"+out.StaffName+"为好友"
-		if en {
-			lang, hint = "en", "Press and hold the QR code to add "+out.StaffName
-		}
-		if key != "" {
-			l := httpx.ZhCN
-			if en {
-				l = httpx.En
-			}
-			title, qr, hint = out.CodeName, "", httpx.Text(l, key)
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		writeLanding(w, lang, title, qr, hint)
+		s.ServeLanding(w, r, r.PathValue("slug"))
 	})
+}
+
+// ServeLanding answers a scan of the code with the given slug as GET /l/{slug} does (the short
+// links /s/{token} reuse it) and returns where the scan led, or the scan's error.
+func (s *Service) ServeLanding(w http.ResponseWriter, r *http.Request, slug string) (Landing, error) {
+	en := httpx.LangOf(r) == httpx.En
+	asJSON := r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json")
+	out, err := s.Scan(r.Context(), slug)
+	status, key := http.StatusOK, ""
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNoCode):
+		status, key = http.StatusNotFound, "not_found"
+	case errors.Is(err, ErrCodeClosed):
+		status, key = http.StatusGone, "code_unavailable"
+	case errors.Is(err, ErrNoneOnDuty), errors.Is(err, errUnavailable):
+		status, key = http.StatusServiceUnavailable, "no_staff_available"
+	default:
+		s.log.ErrorContext(r.Context(), "live code scan failed", "slug", slug, "err", err)
+		status, key = http.StatusServiceUnavailable, "no_staff_available"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if asJSON {
+		if key != "" {
+			httpx.JSON(w, status, map[string]any{"error": map[string]string{"code": key, "message": httpx.Text(httpx.LangOf(r), key)}})
+			return out, err
+		}
+		httpx.JSON(w, http.StatusOK, out)
+		return out, nil
+	}
+	lang, title, qr, hint := "zh-CN", out.StaffName, out.QRCode, "长按识别二维码，添加"+out.StaffName+"为好友"
+	if en {
+		lang, hint = "en", "Press and hold the QR code to add "+out.StaffName
+	}
+	if key != "" {
+		l := httpx.ZhCN
+		if en {
+			l = httpx.En
+		}
+		title, qr, hint = out.CodeName, "", httpx.Text(l, key)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	writeLanding(w, lang, title, qr, hint)
+	return out, err
 }
