@@ -66,8 +66,8 @@ test-browser: web build ## browser tests: playwright-core driving Debian's chrom
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing chromium and fonts-noto-cjk for the browser tests"; \
-	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
-	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; } || true; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-droid-fallback >/dev/null 2>&1 || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-droid-fallback >/dev/null; }; } || true; \
 	  fi; \
 	fi; \
 	if [ ! -x "$(CHROMIUM)" ]; then \
