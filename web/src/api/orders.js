@@ -18,6 +18,10 @@ export const customerValue = {
   summary: () => client.get(`${V1}/customer-value/summary`),
   ofCustomer: (id) => client.get(`${V1}/customers/${id}/value`),
   recompute: () => client.post(`${V1}/customer-value/recompute`),
+  // model: the tenant's last BG/NBD + Gamma-Gamma fit (404 before the first); predict fits now
+  // (409 when the tenant has too few buyers).
+  model: () => client.get(`${V1}/customer-value/model`),
+  predict: () => client.post(`${V1}/customer-value/predict`),
   settings: () => client.get(`${V1}/settings/customer-value`),
   saveRules: (rules) => client.put(`${V1}/settings/customer-value`, rules),
 }

@@ -133,3 +133,54 @@ export function customerFacts(value, yuan) {
     history: ((value && value.history) || []).slice().reverse(),
   }
 }
+
+// oneDecimal formats a number with one decimal ("2.3"); empty for missing values.
+export function oneDecimal(n) {
+  if (n === null || n === undefined || n === '' || !Number.isFinite(Number(n))) return ''
+  return (Math.round(Number(n) * 10) / 10).toFixed(1)
+}
+
+// money formats fen as "¥1,234.50" via yuan(); empty for missing values.
+export function money(fen, yuan) {
+  const y = yuan(fen)
+  if (!y) return ''
+  return y.startsWith('-') ? `-¥${y.slice(1)}` : `¥${y}`
+}
+
+// predictionFacts turns a customer's prediction (GET /api/v1/customers/{id}/value, .prediction:
+// {p_alive, expected_purchases, predicted_value_fen, horizon_days, predicted_at}) into the card's
+// texts; null when there is no prediction yet.
+export function predictionFacts(prediction, yuan) {
+  const p = prediction
+  if (!p) return null
+  return {
+    pAlive: percent(p.p_alive),
+    expectedPurchases: oneDecimal(p.expected_purchases),
+    predictedValue: money(p.predicted_value_fen, yuan),
+    horizonDays: p.horizon_days,
+    predictedAt: p.predicted_at || '',
+  }
+}
+
+// param formats a fitted model parameter with 4 significant digits, without exponent noise for
+// ordinary magnitudes ("0.2431", "12.57", "5432"); large or tiny values use exponent notation.
+export function param(x) {
+  if (x === null || x === undefined || x === '' || !Number.isFinite(Number(x))) return ''
+  const n = Number(x)
+  if (n === 0) return '0'
+  const abs = Math.abs(n)
+  if (abs >= 1e6 || abs < 1e-4) return n.toExponential(3)
+  return String(Number(n.toPrecision(4)))
+}
+
+// modelRows lists the fitted parameters of GET /api/v1/customer-value/model as
+// {bgnbd: [[key, text]], gammagamma: [[key, text]]}; key names the label (customerValue.prediction.params.<key>).
+export function modelRows(fit) {
+  const bg = (fit && fit.bgnbd) || {}
+  const gg = (fit && fit.gammagamma) || {}
+  const ll = (v) => (Number.isFinite(Number(v)) && v !== null && v !== undefined ? Number(v).toFixed(2) : '')
+  return {
+    bgnbd: [['r', param(bg.r)], ['alpha', param(bg.alpha)], ['a', param(bg.a)], ['b', param(bg.b)], ['loglik', ll(bg.loglik)]],
+    gammagamma: [['p', param(gg.p)], ['q', param(gg.q)], ['v', param(gg.v)], ['loglik', ll(gg.loglik)]],
+  }
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { SEGMENTS, customerFacts, distribution, formRules, percent, rulesForm, segmentChartOption, stageChartOption } from './value.js'
+import { SEGMENTS, customerFacts, distribution, formRules, modelRows, money, oneDecimal, param, percent, predictionFacts, rulesForm, segmentChartOption, stageChartOption } from './value.js'
+import { yuan as yuanOf } from '../orders/orders.js'
 
 describe('customer value logic', () => {
   it('computes shares in order, with zeros for missing keys', () => {
@@ -64,5 +65,43 @@ describe('customer value card', () => {
     const f = customerFacts({ metrics: { orders: 1, spend_fen: 1, aov_fen: 1, refunds: 0, interval_days: null, r_score: 0 } }, yuan)
     expect(f.rfm).toBe('')
     expect(f.rows[4]).toEqual(['interval', ''])
+  })
+})
+
+describe('customer value predictions', () => {
+  it('formats one decimal and money', () => {
+    expect(oneDecimal(2.345)).toBe('2.3')
+    expect(oneDecimal(0.05)).toBe('0.1')
+    expect(oneDecimal(3)).toBe('3.0')
+    expect(oneDecimal(null)).toBe('')
+    expect(oneDecimal(NaN)).toBe('')
+    expect(money(123450, yuanOf)).toBe('¥1,234.50')
+    expect(money(0, yuanOf)).toBe('¥0.00')
+    expect(money(-5, yuanOf)).toBe('-¥0.05')
+    expect(money(null, yuanOf)).toBe('')
+  })
+
+  it('shows a prediction as percentage, purchases and yuan', () => {
+    const f = predictionFacts({ p_alive: 0.83456, expected_purchases: 2.349, predicted_value_fen: 1234567, horizon_days: 365,
+      predicted_at: '2026-11-23T02:00:00Z' }, yuanOf)
+    expect(f).toEqual({ pAlive: '83.5%', expectedPurchases: '2.3', predictedValue: '¥12,345.67', horizonDays: 365, predictedAt: '2026-11-23T02:00:00Z' })
+    expect(predictionFacts({ p_alive: 1, expected_purchases: 0, predicted_value_fen: 0, horizon_days: 365 }, yuanOf).pAlive).toBe('100.0%')
+    expect(predictionFacts(null, yuanOf)).toBe(null)
+    expect(predictionFacts(undefined, yuanOf)).toBe(null)
+  })
+
+  it('formats model parameters', () => {
+    expect(param(0.243123)).toBe('0.2431')
+    expect(param(12.5678)).toBe('12.57')
+    expect(param(5432.1)).toBe('5432')
+    expect(param(0)).toBe('0')
+    expect(param(1234567)).toBe('1.235e+6')
+    expect(param(0.0000123)).toBe('1.230e-5')
+    expect(param(undefined)).toBe('')
+    const rows = modelRows({ bgnbd: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426, loglik: -9582.43 },
+      gammagamma: { p: 6.25, q: 3.74, v: 15.45, loglik: -4000.123 } })
+    expect(rows.bgnbd).toEqual([['r', '0.243'], ['alpha', '4.414'], ['a', '0.793'], ['b', '2.426'], ['loglik', '-9582.43']])
+    expect(rows.gammagamma).toEqual([['p', '6.25'], ['q', '3.74'], ['v', '15.45'], ['loglik', '-4000.12']])
+    expect(modelRows(null).bgnbd.map((r) => r[1])).toEqual(['', '', '', '', ''])
   })
 })
