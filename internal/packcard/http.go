@@ -109,7 +109,7 @@ func (s *Service) handlePNG(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := PNG(c)
+	out, err := PNG(c, s.fonts)
 	if err != nil {
 		return err
 	}

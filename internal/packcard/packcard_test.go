@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"log/slog"
@@ -63,38 +64,56 @@ func TestGrid(t *testing.T) {
 // one A4 page per per_page cards, with the core font when no CJK font is found and with an
 // embedded TrueType font when one is configured.
 func TestRender(t *testing.T) {
-	for _, s := range Sizes {
-		b, err := PNG(Card{URL: "https://siyu.example/l/abcdefgh?b=B-01", Headline: "双11 Thank you", BatchNo: "B-01", Size: s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("%s: PNG does not decode: %v", s.Name, err)
-		}
-		wantW, wantH := int(s.W/25.4*300+0.5), int(s.H/25.4*300+0.5)
-		if img.Bounds().Dx() != wantW || img.Bounds().Dy() != wantH {
-			t.Errorf("%s: %v, want %d×%d", s.Name, img.Bounds(), wantW, wantH)
-		}
-		// The batch number is drawn below the QR (portrait) or right of it (landscape).
-		x0, y0 := wantW*2/3, wantH-wantH/6
-		if s.H > s.W {
-			x0, y0 = wantW/3, wantH*4/5
-		}
-		ink := 0
-		for y := y0; y < wantH; y++ {
-			for x := x0; x < wantW; x++ {
-				if r, _, _, _ := img.At(x, y).RGBA(); r == 0 {
-					ink++
+	none := &Fonts{Configured: "/nonexistent.ttc"}
+	none.once.Do(func() {}) // as on a host without any CJK TTF
+	cjk := &Fonts{}
+	hasCJK, _ := cjk.CJK()
+	// inked counts black pixels of a PNG in a rectangle.
+	inked := func(img image.Image, r image.Rectangle) int {
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if v, _, _, _ := img.At(x, y).RGBA(); v < 0x8000 {
+					n++
 				}
 			}
 		}
-		if ink == 0 {
-			t.Errorf("%s: no batch number drawn", s.Name)
+		return n
+	}
+	for _, s := range Sizes {
+		wantW, wantH := int(s.W/25.4*300+0.5), int(s.H/25.4*300+0.5)
+		// The batch number is below the QR (portrait) or right of it at the bottom (landscape);
+		// the headline above the QR or right of it at the top.
+		batchArea := image.Rect(wantW*2/3, wantH-wantH/6, wantW, wantH)
+		headArea := image.Rect(wantW*2/3, 0, wantW, wantH/4)
+		if s.H > s.W {
+			batchArea = image.Rect(0, wantH*4/5, wantW, wantH)
+			headArea = image.Rect(0, 0, wantW, wantH/8)
+		}
+		for _, fonts := range []*Fonts{none, cjk} {
+			if fonts == cjk && !hasCJK {
+				continue
+			}
+			b, err := PNG(Card{URL: "https://siyu.example/l/abcdefgh?b=B-01", Headline: "扫码领券", BatchNo: "B-01", Size: s}, fonts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: PNG does not decode: %v", s.Name, err)
+			}
+			if img.Bounds().Dx() != wantW || img.Bounds().Dy() != wantH {
+				t.Errorf("%s: %v, want %d×%d", s.Name, img.Bounds(), wantW, wantH)
+			}
+			if inked(img, batchArea) == 0 {
+				t.Errorf("%s: no batch number drawn", s.Name)
+			}
+			// A Chinese headline needs the CJK font: drawn with it, left out without it.
+			if got := inked(img, headArea); (fonts == cjk) != (got > 0) {
+				t.Errorf("%s, CJK font %v: %d inked pixels where the headline goes", s.Name, fonts == cjk, got)
+			}
 		}
 	}
-	none := &Fonts{Configured: "/nonexistent.ttc"}
-	none.once.Do(func() {}) // as on a host without any CJK TTF
 	for _, tc := range []struct {
 		size    Size
 		count   int
@@ -108,14 +127,13 @@ func TestRender(t *testing.T) {
 		if n := pageCount(t, pdf); n != tc.pages {
 			t.Errorf("%s ×%d, %d a page: %d pages, want %d", tc.size.Name, tc.count, tc.perPage, n, tc.pages)
 		}
-		if !bytes.Contains(pdf, []byte("/BaseFont /Helvetica")) {
-			t.Error("no core font without a CJK font")
+		if n := bytes.Count(pdf, []byte("/FontFile2")); n != 1 {
+			t.Errorf("%d embedded fonts without a CJK font, want the Latin one only", n)
 		}
 	}
 	// The CJK TrueType font .ci/run installs (fonts-droid-fallback); CI must have it.
-	cjk := &Fonts{}
-	ok, path := cjk.CJK()
-	if !ok {
+	_, path := cjk.CJK()
+	if !hasCJK {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("no CJK TrueType font: install fonts-droid-fallback (.ci/run does)")
 		}
@@ -125,8 +143,8 @@ func TestRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pageCount(t, pdf) != 1 || !bytes.Contains(pdf, []byte("/FontFile2")) || bytes.Contains(pdf, []byte("/BaseFont /Helvetica")) {
-		t.Errorf("the CJK font %s is not embedded", path)
+	if pageCount(t, pdf) != 1 || bytes.Count(pdf, []byte("/FontFile2")) != 2 {
+		t.Errorf("the CJK font %s is not embedded beside the Latin one", path)
 	}
 }
 

@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/png"
 	"math"
 	"os"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/go-pdf/fpdf"
 	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
 )
 
 // Size is a card size in millimetres.
@@ -80,6 +83,72 @@ type Fonts struct {
 	once sync.Once
 	ttf  []byte
 	path string
+	// parse holds the fonts parsed for drawing PNGs and splitting text (fpdf parses its own
+	// copies): the CJK font when found, and Go's own Latin font, because CJK fallback fonts
+	// such as Droid Sans Fallback carry no Latin letters or digits.
+	parse    sync.Once
+	cjkFont  *opentype.Font
+	latin    *opentype.Font
+	parseErr error
+	glyphs   sfnt.Buffer
+	glyphMu  sync.Mutex
+}
+
+func (f *Fonts) parsed() error {
+	f.load()
+	f.parse.Do(func() {
+		if f.latin, f.parseErr = opentype.Parse(goregular.TTF); f.parseErr != nil {
+			return
+		}
+		if f.ttf != nil {
+			f.cjkFont, f.parseErr = opentype.Parse(f.ttf)
+		}
+	})
+	if f.parseErr != nil {
+		return fmt.Errorf("packcard: font %s: %w", f.path, f.parseErr)
+	}
+	return nil
+}
+
+// textRun is part of a line drawn in one font.
+type textRun struct {
+	text string
+	cjk  bool
+}
+
+// runs splits s into runs of the Latin font and of the CJK font: a rune goes to the Latin font
+// when it has it, else to the CJK font when there is one and it has it; runes neither has are
+// dropped (no boxes for missing glyphs on a printed card).
+func (f *Fonts) runs(s string) ([]textRun, error) {
+	if err := f.parsed(); err != nil {
+		return nil, err
+	}
+	f.glyphMu.Lock()
+	defer f.glyphMu.Unlock()
+	has := func(ft *opentype.Font, r rune) bool {
+		if ft == nil {
+			return false
+		}
+		i, err := ft.GlyphIndex(&f.glyphs, r)
+		return err == nil && i != 0
+	}
+	var out []textRun
+	for _, r := range strings.TrimSpace(s) {
+		cjk := false
+		switch {
+		case r == ' ' || has(f.latin, r):
+		case has(f.cjkFont, r):
+			cjk = true
+		default:
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].cjk == cjk {
+			out[n-1].text += string(r)
+		} else {
+			out = append(out, textRun{string(r), cjk})
+		}
+	}
+	return out, nil
 }
 
 var cjkCandidates = []string{
@@ -122,14 +191,9 @@ func (f *Fonts) CJK() (bool, string) {
 	return f.ttf != nil, f.path
 }
 
-// asciiOnly drops what the PDF core font cannot show, collapsing the gaps.
-func asciiOnly(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r > unicode.MaxASCII || unicode.IsSpace(r) }), " ")
-}
-
-// PNG renders one card at 300 dpi: the QR and the batch number (and the headline's Latin text;
-// images are drawn without a font file, so Chinese is left to the PDF).
-func PNG(c Card) ([]byte, error) {
+// PNG renders one card at 300 dpi: the QR, the headline and the batch number (Chinese in the CJK
+// font when one is found, everything else in Go's Latin font).
+func PNG(c Card, fonts *Fonts) ([]byte, error) {
 	const dpi = 300.0
 	px := func(mm float64) int { return int(math.Round(mm / 25.4 * dpi)) }
 	w, h := px(c.Size.W), px(c.Size.H)
@@ -150,30 +214,85 @@ func PNG(c Card) ([]byte, error) {
 	}
 	q.DisableBorder = true
 	draw.Draw(img, image.Rect(qrX, qrY, qrX+qrSide, qrY+qrSide), q.Image(qrSide), image.Point{}, draw.Src)
-	ink := color.Black
-	headline, batch := bitmapText(c.Headline), bitmapText(c.BatchNo)
+	headline := c.Headline
+	// Each text gets a box; it is drawn as large as fits, up to the box's height.
 	if landscape {
 		left := qrX + qrSide + px(4)
-		avail := w - left - px(4)
-		if headline != "" {
-			scale := max(1, min(6, avail/max(1, textWidth(headline, 1))))
-			drawText(img, headline, left, px(8), scale, ink)
+		box := image.Rect(left, px(6), w-px(4), px(6)+px(9))
+		if err := fonts.drawText(img, headline, box, false); err != nil {
+			return nil, err
 		}
-		scale := max(1, min(5, avail/max(1, textWidth(batch, 1))))
-		drawText(img, batch, left, h-px(6)-7*scale, scale, ink)
+		if err := fonts.drawText(img, c.BatchNo, image.Rect(left, h-px(6)-px(5), w-px(4), h-px(6)), false); err != nil {
+			return nil, err
+		}
 	} else {
-		if headline != "" {
-			scale := max(1, min(10, (w-2*px(8))/max(1, textWidth(headline, 1))))
-			drawText(img, headline, (w-textWidth(headline, scale))/2, (qrY-7*scale)/2, scale, ink)
+		if err := fonts.drawText(img, headline, image.Rect(px(8), (qrY-px(12))/2, w-px(8), (qrY+px(12))/2), true); err != nil {
+			return nil, err
 		}
-		scale := max(1, min(6, (w-2*px(8))/max(1, textWidth(batch, 1))))
-		drawText(img, batch, (w-textWidth(batch, scale))/2, qrY+qrSide+(h-qrY-qrSide-7*scale)/2, scale, ink)
+		bottom := qrY + qrSide
+		if err := fonts.drawText(img, c.BatchNo, image.Rect(px(8), bottom+(h-bottom-px(7))/2, w-px(8), bottom+(h-bottom+px(7))/2), true); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// drawText writes s in black inside box, as large as fits its width and height, centred when
+// asked.
+func (f *Fonts) drawText(dst *image.RGBA, s string, box image.Rectangle, center bool) error {
+	runs, err := f.runs(s)
+	if err != nil || len(runs) == 0 || box.Empty() {
+		return err
+	}
+	faces := func(size float64) (latin, cjk font.Face, err error) {
+		opts := &opentype.FaceOptions{Size: max(size, 1), DPI: 72, Hinting: font.HintingNone}
+		if latin, err = opentype.NewFace(f.latin, opts); err != nil || f.cjkFont == nil {
+			return latin, nil, err
+		}
+		cjk, err = opentype.NewFace(f.cjkFont, opts)
+		return latin, cjk, err
+	}
+	width := func(latin, cjk font.Face) int {
+		var w fixed.Int26_6
+		for _, r := range runs {
+			face := latin
+			if r.cjk {
+				face = cjk
+			}
+			w += font.MeasureString(face, r.text)
+		}
+		return w.Ceil()
+	}
+	size := float64(box.Dy()) * 0.9
+	latin, cjk, err := faces(size)
+	if err != nil {
+		return err
+	}
+	if wd := width(latin, cjk); wd > box.Dx() {
+		size *= float64(box.Dx()) / float64(wd)
+		if latin, cjk, err = faces(size); err != nil {
+			return err
+		}
+	}
+	x := box.Min.X
+	if center {
+		x += (box.Dx() - width(latin, cjk)) / 2
+	}
+	m := latin.Metrics()
+	y := box.Min.Y + (box.Dy()-(m.Ascent+m.Descent).Ceil())/2 + m.Ascent.Ceil()
+	d := font.Drawer{Dst: dst, Src: image.Black, Dot: fixed.P(x, y)}
+	for _, r := range runs {
+		d.Face = latin
+		if r.cjk {
+			d.Face = cjk
+		}
+		d.DrawString(r.text)
+	}
+	return nil
 }
 
 // PDF renders the batch as A4 sheets of c.PerPage cards each (c.Count cards in all), with crop
@@ -203,12 +322,19 @@ func PDF(c Card, fonts *Fonts) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
-	family, headline, batch := "Helvetica", asciiOnly(c.Headline), asciiOnly(c.BatchNo)
+	pdf.AddUTF8FontFromBytes("latin", "", goregular.TTF)
 	if ok, _ := fonts.CJK(); ok {
 		pdf.AddUTF8FontFromBytes("cjk", "", fonts.ttf)
-		family, headline, batch = "cjk", strings.TrimSpace(c.Headline), c.BatchNo
 	}
-	pdf.SetTitle("Package cards "+asciiOnly(c.BatchNo), true)
+	headline, err := fonts.runs(c.Headline)
+	if err != nil {
+		return nil, err
+	}
+	batch, err := fonts.runs(c.BatchNo)
+	if err != nil {
+		return nil, err
+	}
+	pdf.SetTitle("Package cards "+c.BatchNo, true)
 	pdf.RegisterImageOptionsReader("qr", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(qrPNG))
 	pages := (c.Count + per - 1) / per
 	for p := range pages {
@@ -217,7 +343,7 @@ func PDF(c Card, fonts *Fonts) ([]byte, error) {
 		for i := range onPage {
 			x := x0 + float64(i%cols)*c.Size.W
 			y := y0 + float64(i/cols)*c.Size.H
-			card(pdf, c.Size, x, y, family, headline, batch)
+			card(pdf, c.Size, x, y, headline, batch)
 		}
 		cropMarks(pdf, x0, y0, cols, usedRows, c.Size)
 	}
@@ -232,33 +358,53 @@ func PDF(c Card, fonts *Fonts) ([]byte, error) {
 }
 
 // card draws one card with its top-left corner at (x, y).
-func card(pdf *fpdf.Fpdf, s Size, x, y float64, family, headline, batch string) {
+func card(pdf *fpdf.Fpdf, s Size, x, y float64, headline, batch []textRun) {
 	pdf.SetTextColor(0, 0, 0)
 	if s.W > s.H { // business card: QR left, text right
 		side := s.H - 10
 		pdf.ImageOptions("qr", x+5, y+5, side, side, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 		tx, tw := x+5+side+4, s.W-side-14
-		if headline != "" {
-			pdf.SetFont(family, "", 10)
-			pdf.SetXY(tx, y+7)
-			pdf.MultiCell(tw, 4.6, headline, "", "L", false)
-		}
-		pdf.SetFont(family, "", 7)
-		pdf.SetXY(tx, y+s.H-10)
-		pdf.CellFormat(tw, 4, batch, "", 0, "L", false, 0, "")
+		line(pdf, headline, tx, y+11, tw, 11, false)
+		line(pdf, batch, tx, y+s.H-7, tw, 7, false)
 		return
 	}
 	side := s.W - 24
 	qy := y + (s.H-side)/2
-	if headline != "" {
-		pdf.SetFont(family, "", 16)
-		pdf.SetXY(x+8, y+12)
-		pdf.MultiCell(s.W-16, 7.5, headline, "", "C", false)
-	}
+	line(pdf, headline, x+8, y+18, s.W-16, 18, true)
 	pdf.ImageOptions("qr", x+12, qy, side, side, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
-	pdf.SetFont(family, "", 9)
-	pdf.SetXY(x+8, qy+side+8)
-	pdf.CellFormat(s.W-16, 5, batch, "", 0, "C", false, 0, "")
+	line(pdf, batch, x+8, qy+side+12, s.W-16, 10, true)
+}
+
+// line writes runs on one baseline at y from x, at most size points and small enough to fit
+// width millimetres, centred when asked.
+func line(pdf *fpdf.Fpdf, runs []textRun, x, y, width, size float64, center bool) {
+	family := func(r textRun) string {
+		if r.cjk {
+			return "cjk"
+		}
+		return "latin"
+	}
+	total := func(size float64) float64 {
+		var w float64
+		for _, r := range runs {
+			pdf.SetFont(family(r), "", size)
+			w += pdf.GetStringWidth(r.text)
+		}
+		return w
+	}
+	w := total(size)
+	if w > width && w > 0 {
+		size *= width / w
+		w = total(size)
+	}
+	if center {
+		x += (width - w) / 2
+	}
+	for _, r := range runs {
+		pdf.SetFont(family(r), "", size)
+		pdf.Text(x, y, r.text)
+		x += pdf.GetStringWidth(r.text)
+	}
 }
 
 // cropMarks draws short lines in the margin in line with every cut.
