@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/siyu-scrm/siyu/internal/acquisition"
+	"github.com/siyu-scrm/siyu/internal/app"
 	"github.com/siyu-scrm/siyu/internal/config"
 	"github.com/siyu-scrm/siyu/internal/demo"
 	"github.com/siyu-scrm/siyu/internal/httpx"
@@ -45,11 +48,20 @@ same crowd; on data of an earlier run, new customers come.`,
 			if days < 0 || traffic && days > 0 && speed <= 0 {
 				return fmt.Errorf("--days must not be negative and --speed must be positive")
 			}
-			a, err := openApp(cmd, cfg)
+			// Live-code scans and customer value count by day: on the simulator's clock, so the
+			// fast-forwarded fortnight lands on its own days.
+			clock := &demo.Clock{}
+			log, err := cfg.Logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			a, err := app.Open(cmd.Context(), cfg, log, app.Options{AcquisitionOptions: acquisition.Options{Now: clock.Now}})
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			a.Orders.SetClock(clock.Now)
+			a.TagRules.SetClock(clock.Now)
 			created, err := demo.Seed(cmd.Context(), a.Org)
 			if err != nil {
 				return err
@@ -72,6 +84,22 @@ same crowd; on data of an earlier run, new customers come.`,
 				return err
 			}
 			defer sim.Close()
+			clock.Use(sim)
+			// Channels with live codes and spend, custom fields and auto-tag rules; the crowd
+			// scans the codes and buys.
+			from := start
+			if from.IsZero() {
+				from = time.Now().AddDate(0, 0, -demo.DefaultDays)
+			}
+			value, err := demo.SeedValue(cmd.Context(), demo.Services{Org: a.Org, Customers: a.Customers, TagRules: a.TagRules,
+				Acquisition: a.Acquisition, Orders: a.Orders}, from, time.Now(), seed, a.Log)
+			if err != nil {
+				return err
+			}
+			// The log SMS provider and a campaign through the SMS channel's code (sent to the log).
+			if err := demo.SeedSMS(cmd.Context(), a.Org, a.Acquisition, a.Outreach, demo.LocalURL(a.Addr()), a.Log); err != nil {
+				return err
+			}
 			// Bring in what the corp had before Siyu was connected (its tag library, for one), the
 			// way an operator does after entering the WeCom settings.
 			if t, err := a.Org.TenantBySlug(cmd.Context(), demo.Tenant); err == nil {
@@ -84,7 +112,7 @@ same crowd; on data of an earlier run, new customers come.`,
 			var crowd sync.WaitGroup
 			if traffic {
 				t, err := demo.NewTraffic(sim, demo.TrafficOptions{Seed: runSeed, Burst: demo.DefaultBurst, Speed: speed,
-					FastForward: time.Duration(days * float64(24*time.Hour)), Log: a.Log})
+					FastForward: time.Duration(days * float64(24*time.Hour)), Value: value, Log: a.Log})
 				if err != nil {
 					return err
 				}

@@ -90,6 +90,7 @@ type pcust struct {
 
 type prel struct {
 	staff    string
+	state    string // the channel of the latest scan
 	status   string
 	tags     []string
 	remarked bool
@@ -374,6 +375,7 @@ func (p *Planner) scan(c *pcust, ch *channel) Action {
 		r = &prel{staff: staff}
 		c.rels = append(c.rels, r)
 	}
+	r.state = ch.state
 	a := Action{Kind: KindScan, ExternalUserID: c.id, UserID: staff, State: ch.state}
 	if ch.skipVerify {
 		r.status = relActive
@@ -387,6 +389,16 @@ func (p *Planner) scan(c *pcust, ch *channel) Action {
 		p.later(2+int(min(p.r.ExpFloat64()*12, 300)), Action{Kind: KindAccept, ExternalUserID: c.id, UserID: staff})
 	}
 	return a
+}
+
+// addedBy is the channel through which a customer last scanned a staff member's code.
+func (p *Planner) addedBy(customer, staff string) string {
+	if c := p.customer(customer); c != nil {
+		if r := c.rel(staff); r != nil {
+			return r.state
+		}
+	}
+	return ""
 }
 
 // pickActive draws a customer with at least one active relation.

@@ -51,6 +51,8 @@ type Simulator struct {
 	tags  map[string]string // tag name → tag id
 	srv   *http.Server
 	done  chan struct{}
+	// siyuURL is where Siyu answers: the crowd opens live codes' landing pages there.
+	siyuURL string
 }
 
 // StartSimulator starts the simulator, creates the demo corp in it (the seeded organisation's
@@ -78,7 +80,7 @@ func StartSimulator(ctx context.Context, orgs *org.Service, opts SimOptions) (*S
 		return nil, fmt.Errorf("demo: simulator: %w", err)
 	}
 	s := &Simulator{Sim: sim, URL: base, w: newWorld(), ways: map[string]string{}, tags: map[string]string{},
-		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}, done: make(chan struct{})}
+		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}, done: make(chan struct{}), siyuURL: opts.SiyuURL}
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

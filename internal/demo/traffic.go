@@ -2,10 +2,12 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -48,7 +50,11 @@ type TrafficOptions struct {
 	// WelcomeWait bounds how long a step waits for Siyu to use the welcome codes of its actions
 	// before moving the clock on (default 3 s).
 	WelcomeWait time.Duration
-	Log         *slog.Logger
+	// Value, when set (SeedValue), has the crowd scan the channels' live codes through Siyu's
+	// landing URLs instead of the bare contact ways, and buy: orders, refunds, repurchases, with
+	// customer value and auto-tag rules refreshed every simulated day.
+	Value *Value
+	Log   *slog.Logger
 }
 
 // Stats count what the traffic did.
@@ -57,6 +63,9 @@ type Stats struct {
 	Failed    int
 	Customers int
 	ByKind    map[Kind]int
+	// Scans of live-code landing pages (some route to a member the customer then does not add),
+	// orders and refunds placed, purchases that failed.
+	CodeScans, Orders, Refunds, OrdersFailed int
 	// Simulated is the simulator's clock.
 	Simulated time.Time
 }
@@ -81,6 +90,12 @@ type Traffic struct {
 	misses      int // steps in a row in which Siyu used none of the codes
 	skipped     int // steps not waited for since the last probe
 
+	shop      *shop        // nil without Value
+	http      *http.Client // for landing pages
+	valueDay  string       // the simulated day customer value was last refreshed for
+	codeScans int
+	landDown  time.Time // when landing pages started answering 503, zero while they work
+
 	mu    sync.Mutex
 	stats Stats
 }
@@ -104,6 +119,10 @@ func NewTraffic(s *Simulator, opts TrafficOptions) (*Traffic, error) {
 	}
 	for k, v := range s.tags {
 		t.tags[k] = v
+	}
+	if opts.Value != nil {
+		t.shop = newShop(opts.Value, opts.Seed, t.log)
+		t.http = &http.Client{Timeout: 10 * time.Second}
 	}
 	return t, nil
 }
@@ -173,10 +192,28 @@ func (t *Traffic) Step(ctx context.Context, n int) {
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		t.do(ctx, t.plan.Next())
 	}
+	wasForwarding := t.fastForwarding()
 	t.tick(ctx)
+	if t.shop != nil {
+		now := t.s.Sim.Now()
+		t.shop.due(ctx, now)
+		// Customer value and rule tags are refreshed each simulated day, as the nightly jobs do,
+		// and once more when fast-forwarding ends.
+		day := now.In(chinaTime).Format(time.DateOnly)
+		if (t.valueDay != "" && day != t.valueDay) || (wasForwarding && !t.fastForwarding()) {
+			if err := t.shop.v.Refresh(ctx); err != nil && ctx.Err() == nil {
+				t.log.Warn("demo traffic: customer value not refreshed", "err", err)
+			}
+		}
+		t.valueDay = day
+	}
 	t.mu.Lock()
 	t.stats.Customers = t.plan.Customers()
 	t.stats.Simulated = t.s.Sim.Now()
+	t.stats.CodeScans = t.codeScans
+	if t.shop != nil {
+		t.stats.Orders, t.stats.Refunds, t.stats.OrdersFailed = t.shop.orders, t.shop.refunds, t.shop.failed
+	}
 	t.mu.Unlock()
 }
 
@@ -243,7 +280,14 @@ func (t *Traffic) apply(ctx context.Context, a Action) error {
 				return err
 			}
 		}
-		res, err := sim.Scan(a.ExternalUserID, t.s.ways[a.State])
+		way := t.s.ways[a.State]
+		if slug := t.opts.Value.Code(a.State); slug != "" {
+			var err error
+			if way, err = t.land(ctx, slug, a.UserID); err != nil {
+				return err
+			}
+		}
+		res, err := sim.Scan(a.ExternalUserID, way)
 		if err != nil {
 			return err
 		}
@@ -255,12 +299,18 @@ func (t *Traffic) apply(ctx context.Context, a Action) error {
 		if res.UserID != a.UserID || res.Result != want {
 			return fmt.Errorf("the simulator made it %s with %s, the plan %s with %s", res.Result, res.UserID, want, a.UserID)
 		}
+		if !a.Pending && t.shop != nil {
+			t.shop.added(a.ExternalUserID, a.UserID, a.State, sim.Now())
+		}
 	case KindAccept:
 		res, err := sim.Accept(a.UserID, a.ExternalUserID)
 		if err != nil {
 			return err
 		}
 		t.welcome(res)
+		if t.shop != nil {
+			t.shop.added(a.ExternalUserID, a.UserID, t.plan.addedBy(a.ExternalUserID, a.UserID), sim.Now())
+		}
 	case KindCreateGroup:
 		g, err := sim.CreateGroupChat(wecomsim.GroupInput{Owner: a.UserID, Name: a.GroupName, Members: a.Members})
 		if err != nil {
@@ -413,3 +463,56 @@ const (
 	maxMisses  = 3
 	probeEvery = 20
 )
+
+// land opens a live code's landing page the way a phone does after scanning the printed QR (its
+// JSON form), which routes the scan to a member and hands out their contact way. The planner
+// knows which member the customer adds; a scan routed to someone else is a scan without an add
+// (the customer closes the page and scans again), as happens at a counter. Round robin reaches
+// every member within as many scans as the code has members.
+func (t *Traffic) land(ctx context.Context, slug, userID string) (string, error) {
+	var got []string
+	for len(got) < 12 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.s.siyuURL+"/l/"+slug+"?format=json", nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := t.http.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("landing page of %s: %w", slug, err)
+		}
+		var l struct {
+			UserID   string `json:"userid"`
+			ConfigID string `json:"config_id"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&l)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && (t.landDown.IsZero() || time.Since(t.landDown) < landingPatience) {
+			// Siyu could not create the member's contact way in WeCom. Right after a restart its
+			// WeCom client may still point at the previous run's simulator (clients are cached
+			// for half a minute): wait for it (once, for a while) rather than lose the customer.
+			if t.landDown.IsZero() {
+				t.landDown = time.Now()
+				t.log.Info("demo traffic: a live code has nobody to route to; waiting", "slug", slug)
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusOK || err != nil {
+			return "", fmt.Errorf("landing page of %s: status %d (%v)", slug, resp.StatusCode, err)
+		}
+		t.codeScans++
+		t.landDown = time.Time{}
+		if l.UserID == userID {
+			return l.ConfigID, nil
+		}
+		got = append(got, l.UserID)
+	}
+	return "", fmt.Errorf("live code %s routed to %v, never to %s", slug, got, userID)
+}
+
+// landingPatience bounds how long a scan waits for a live code that has nobody to route to.
+const landingPatience = 40 * time.Second

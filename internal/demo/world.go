@@ -133,3 +133,13 @@ func (w *world) channel(state string) *channel {
 	}
 	return nil
 }
+
+// channelNamed finds a channel by its remark (the name of its live code).
+func (w *world) channelNamed(remark string) *channel {
+	for i := range w.channels {
+		if w.channels[i].remark == remark {
+			return &w.channels[i]
+		}
+	}
+	return nil
+}
