@@ -25,6 +25,8 @@ import (
 	"github.com/siyu-scrm/siyu/internal/notify"
 	"github.com/siyu-scrm/siyu/internal/order"
 	"github.com/siyu-scrm/siyu/internal/org"
+	"github.com/siyu-scrm/siyu/internal/packcard"
+	"github.com/siyu-scrm/siyu/internal/phonetask"
 	"github.com/siyu-scrm/siyu/internal/seal"
 	"github.com/siyu-scrm/siyu/internal/store"
 	"github.com/siyu-scrm/siyu/internal/wecomsync"
@@ -44,6 +46,8 @@ type App struct {
 	Customers *customer.Service
 	// Acquisition holds channels, live codes and channel stats.
 	Acquisition *acquisition.Service
+	// Outreach holds short links, SMS campaigns (and their sending worker) and the opt-out list.
+	Outreach *acquisition.Outreach
 	// Orders holds orders, their binding to customers and customer value (RFM, lifecycle).
 	Orders *order.Service
 	Notify *notify.Service
@@ -51,7 +55,11 @@ type App struct {
 	TagRules *customer.TagRules
 	// Analytics answers the value reports: channel ROI, funnels, cohorts, repurchase rhythm.
 	Analytics *analytics.Service
-	Router    *httpx.Router
+	// PhoneTasks hands imported phone numbers to staff as daily add-friend tasks; PackageCards
+	// prints live codes as package-card sheets.
+	PhoneTasks   *phonetask.Service
+	PackageCards *packcard.Service
+	Router       *httpx.Router
 
 	server   *http.Server
 	listener net.Listener
@@ -66,6 +74,10 @@ type Options struct {
 	// NotifyOptions and TransferOptions tune the WeCom message and customer-transfer workers.
 	NotifyOptions   notify.Options
 	TransferOptions customer.TransferOptions
+	// PhoneTaskOptions tunes the phone-task pass (clock, period).
+	PhoneTaskOptions phonetask.Options
+	// AcquisitionOptions tune live-code routing (the demo gives it the simulator's clock).
+	AcquisitionOptions acquisition.Options
 }
 
 // Open opens the store, applies migrations and builds the services, but serves nothing. CLI
@@ -95,7 +107,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Notify = notify.New(db, a.WeCom, log, opts.NotifyOptions)
 	a.Customers.Wire(a.Notify, a.Org, opts.TransferOptions)
 	a.WeCom.SetAppliers(wecomsync.Appliers{Org: a.Org, Customer: a.Customers})
-	a.Acquisition = acquisition.New(db, a.WeCom, log, acquisition.Options{})
+	a.Acquisition = acquisition.New(db, a.WeCom, log, opts.AcquisitionOptions)
+	a.Outreach = acquisition.NewOutreach(a.Acquisition, box, log, acquisition.OutreachOptions{})
 	a.Customers.SetAddHandler(addHandler{a.Acquisition})
 	a.Orders = order.New(db, box, a.Org, log)
 	a.Customers.AddProfileSection("value", func(ctx context.Context, tenantID, customerID int64) (any, error) {
@@ -114,6 +127,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		}
 	})
 	a.Analytics = analytics.New(db)
+	a.PhoneTasks = phonetask.New(db, a.Notify, log, opts.PhoneTaskOptions)
+	a.PackageCards = packcard.New(db, a.Acquisition, cfg.FontPath)
 	a.Router = a.routes()
 	return a, nil
 }
@@ -185,8 +200,16 @@ func (a *App) routes() *httpx.Router {
 	rt.Mount(a.Analytics.Routes()...)
 	rt.Mount(a.TagRules.Routes()...)
 	rt.Mount(a.Customers.GroupRoutes()...) // read-only customer groups (rule conditions pick them)
+	rt.Mount(a.PhoneTasks.Routes()...)
+	rt.Mount(a.PackageCards.Routes()...)
 	// A live code's printed QR: anonymous by design (customers scan it), like the callbacks.
 	rt.Handle("GET /l/{slug}", a.Acquisition.LandingHandler())
+	rt.Mount(a.Outreach.Routes()...)
+	rt.Handle("GET /s/{token}", a.Outreach.ShortLinkHandler()) // a recipient's short link: anonymous too
+	// Group live codes and the store finder: anonymous too (GET /l/g/{slug}, /l/stores/{tenant slug}).
+	rt.Mount(a.Acquisition.GroupStoreRoutes()...)
+	rt.Handle("GET /l/g/{slug}", a.Acquisition.GroupLandingHandler())
+	rt.Handle("GET /l/stores/{tenant}", a.Acquisition.StoreFinderHandler())
 
 	rt.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
@@ -229,8 +252,10 @@ func (a *App) StartWorkers() {
 	a.WeCom.Start(ctx)
 	a.TagRules.Start(ctx)
 	a.Notify.Start(ctx)
+	a.Outreach.Start(ctx) // SMS campaigns
 	a.Customers.StartTransfers(ctx)
 	a.Orders.Start(ctx, time.Minute, time.Hour) // bind pending orders; recompute RFM and stages
+	a.PhoneTasks.Start(ctx)                     // detect adds, expire, remind (every minute)
 }
 
 // Start runs the workers, listens on the configured address and serves in the background.
@@ -289,8 +314,10 @@ func (a *App) Close() error {
 		a.WeCom.Wait() // the workers write to the database closed below
 		a.TagRules.Wait()
 		a.Notify.Wait()
+		a.Outreach.Wait()
 		a.Customers.WaitTransfers()
 		a.Orders.Wait()
+		a.PhoneTasks.Wait()
 	}
 	a.Acquisition.Close()     // routes scans still queued; the server stopped taking new ones above
 	a.Customers.WaitImports() // background imports write to the database closed below

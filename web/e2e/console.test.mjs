@@ -408,6 +408,43 @@ test('console: log in, browse customers, tag a customer and write a note, the si
       await page.locator(byTestId('staff-table')).waitFor()
     })
 
+    await step('sms-campaign', async () => {
+      // An SMS campaign to two phones through the new live code (the demo's log provider "sends"
+      // it); a recipient's short link counts the click and lands on the code.
+      await page.locator(byTestId('nav-sms')).click()
+      await page.waitForURL(/\/acquisition\/sms$/)
+      await page.locator(byTestId('campaign-new')).click()
+      await page.locator(inputOf('sms-name')).fill(`E2E短信-${stamp}`)
+      await page.locator(`${byTestId('sms-code')} .el-select__wrapper`).click()
+      await page.locator('.el-popper.sms-code-popper .el-select-dropdown__item').filter({ hasText: codeName }).click()
+      await page.locator('.el-popper.sms-code-popper').waitFor({ state: 'hidden' })
+      await page.locator(`textarea[data-testid="sms-phones"], [data-testid="sms-phones"] textarea`).fill(`13800138000,E2E\n${mobile}`)
+      await page.locator(byTestId('sms-preview-btn')).click()
+      await page.locator(byTestId('sms-preview')).filter({ hasText: '回T退订' }).waitFor()
+      await page.locator(byTestId('sms-save')).click()
+      const row = page.locator(`${byTestId('campaigns-table')} .el-table__row`).filter({ hasText: `E2E短信-${stamp}` })
+      await row.waitFor()
+      const campaigns = await (await page.request.get(`${BASE}/api/v1/sms/campaigns`)).json()
+      const camp = campaigns.items.find((c) => c.name === `E2E短信-${stamp}`)
+      let sent = camp
+      for (let i = 0; sent.status !== 'done'; i++) {
+        assert.ok(i < 40, `the campaign is sent: ${JSON.stringify(sent)}`)
+        await page.waitForTimeout(500)
+        sent = await (await page.request.get(`${BASE}/api/v1/sms/campaigns/${camp.id}`)).json()
+      }
+      assert.equal(sent.sent, 2)
+      const recipients = await (await page.request.get(`${BASE}/api/v1/short-links/${camp.link_id}/recipients`)).json()
+      const landing = await page.request.get(`${BASE}${recipients.items[0].path}?format=json`)
+      assert.equal(landing.status(), 200, await landing.text())
+      const link = await (await page.request.get(`${BASE}/api/v1/short-links/${camp.link_id}`)).json()
+      assert.equal(link.unique_clicks, 1)
+      await row.locator('[data-testid^="campaign-recipients-"]').click()
+      await page.locator(`${byTestId('recipients-table')} .el-table__row`).first().waitFor()
+      await page.keyboard.press('Escape')
+      await page.locator(byTestId('nav-staff')).click()
+      await page.locator(byTestId('staff-table')).waitFor()
+    })
+
     await step('notifications, lost customers and transfers', async () => {
       // The bell in the header opens the latest notifications; the lost-customers view lists
       // what the demo's churn produced (or its empty state).

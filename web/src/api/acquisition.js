@@ -68,3 +68,25 @@ export async function downloadStats(query, locale) {
   a.remove()
   setTimeout(() => URL.revokeObjectURL(a.href), 1000)
 }
+
+// Group live codes and store codes (docs/api.md, "Group live codes and store codes").
+export const groupCodes = {
+  // {items: [GroupCode]} — each with its ordered groups, member counts and current group
+  list: () => client.get(`${V1}/group-codes`),
+  get: (id) => client.get(`${V1}/group-codes/${id}`),
+  create: (code) => client.post(`${V1}/group-codes`, code),
+  update: (id, code) => client.put(`${V1}/group-codes/${id}`, code),
+  remove: (id) => client.del(`${V1}/group-codes/${id}`),
+  // query: {from, to} → {from, to, groups, rows: [{day, chat_id, joins}], total}
+  stats: (id, query) => client.get(`${V1}/group-codes/${id}/stats`, query),
+  qrURL: (id, size = 512) => `${V1}/group-codes/${id}/qr.png?size=${size}`,
+}
+
+export const storeCodes = {
+  // query: {city} → {items: [StoreCode]}
+  list: (query) => client.get(`${V1}/store-codes`, query),
+  create: (code) => client.post(`${V1}/store-codes`, code),
+  // saving refreshes the code's staff to the store's current guides
+  update: (id, code) => client.put(`${V1}/store-codes/${id}`, code),
+  remove: (id) => client.del(`${V1}/store-codes/${id}`),
+}
