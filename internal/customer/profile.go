@@ -23,7 +23,7 @@ func (s *Service) ProfileRoutes() []httpx.Route {
 				{Name: "value", Type: "string", Description: "identity value (an external_userid, a phone, …)"}},
 			Response: Detail{}, Handler: s.handleLookup},
 		{Method: "GET", Path: "/api/v1/sidebar/agent-config", Perm: org.PermCustomerRead, Tag: "customers",
-			Summary: "Sign wx.agentConfig for the WeCom sidebar page (with the self-built app's jsapi ticket)",
+			Summary:  "Sign wx.agentConfig for the WeCom sidebar page (with the self-built app's jsapi ticket)",
 			Query:    []httpx.Param{{Name: "url", Type: "string", Description: "the sidebar page's URL as the browser has it"}},
 			Response: AgentConfig{}, Handler: s.handleAgentConfig},
 		{Method: "GET", Path: "/api/v1/customers/{id}/identities", Perm: org.PermCustomerRead, Tag: "customers", Summary: "A customer's identities (masked for roles without personal data)",
