@@ -36,6 +36,9 @@ type router struct {
 	stop    chan struct{}
 	done    chan struct{}
 	refills sync.WaitGroup
+	// flushing serialises flushes: a Flush that found nothing left to write because the
+	// background flush had just taken it must still wait until that write is committed.
+	flushing sync.Mutex
 }
 
 // flushEvery is how often routed scans are written and counters refreshed.
@@ -267,6 +270,8 @@ func (r *router) run() {
 // unused reservations back instead). The database is written and read outside the code's lock,
 // so scans go on being routed meanwhile.
 func (r *router) flush(ctx context.Context, final bool) error {
+	r.flushing.Lock()
+	defer r.flushing.Unlock()
 	r.mu.Lock()
 	codes := make([]*codeCounters, 0, len(r.codes))
 	for _, cc := range r.codes {
