@@ -208,7 +208,8 @@ func (w *listWorld) expectedOrder(sortName string, ids []int64) []int64 {
 }
 
 // TestListFilters checks every filter against the customers it must find, under every sort, with
-// two-row pages, along both query paths (driven by a filter's index and walking the sort order).
+// two-row pages, along every query path (driven by a filter's index, walking the sort order, and
+// driven a chunk of one customer at a time by a filter that lists its customers newest first).
 func TestListFilters(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		w := buildListWorld(t, db)
@@ -249,12 +250,13 @@ func TestListFilters(t *testing.T) {
 			{"three tags any + keyword", Filter{TagIDs: []int64{w.t1, w.t2, w.t3}, Query: "zhang"}, []string{"zsf", "zs"}},
 			{"tags none + keyword", Filter{TagIDs: []int64{w.t1}, TagMode: TagNone, Query: "li"}, []string{"ls", "lily"}},
 		}
-		defer func(v int) { driveLimit = v }(driveLimit)
+		defer func(v int, st bool) { driveLimit, streamDrivers = v, st }(driveLimit, streamDrivers)
 		for _, path := range []struct {
-			name  string
-			limit int
-		}{{"driven", 1 << 30}, {"sort order", 0}} {
-			driveLimit = path.limit
+			name   string
+			limit  int
+			stream bool
+		}{{"driven", 1 << 30, true}, {"sort order", 0, false}, {"in chunks", 1, true}} {
+			driveLimit, streamDrivers = path.limit, path.stream
 			for _, tc := range cases {
 				for _, s := range Sorts {
 					f := tc.f
@@ -270,12 +272,28 @@ func TestListFilters(t *testing.T) {
 				}
 			}
 		}
-		// Common tags that must all be there: the walk goes along one tag's customers.
-		driveLimit = 0
+		// A common tag: the walk goes along its customers (SQLite).
+		driveLimit, streamDrivers = 0, true
 		wantWalk := db.Dialect() == store.SQLite
-		if _, driver, err := w.svc.ListWithPlan(w.owner, Filter{TagIDs: []int64{w.t1, w.t2}, TagMode: TagAll, Page: httpx.PageRequest{Limit: 10}}); err != nil ||
+		if _, driver, err := w.svc.ListWithPlan(w.owner, Filter{TagIDs: []int64{w.t1}, TagMode: TagAll, Page: httpx.PageRequest{Limit: 10}}); err != nil ||
 			strings.HasPrefix(driver, "walk tag") != wantWalk {
-			t.Errorf("dense tags-all driven by %q (%v), want a tag walk: %v", driver, err, wantWalk)
+			t.Errorf("dense tag driven by %q (%v), want a tag walk: %v", driver, err, wantWalk)
+		}
+		// Common tags that must all be there, common together too: their intersection drives the
+		// recent sort a chunk at a time; other sorts take up to streamLimit chunks of it at once.
+		driveLimit = 1
+		if _, driver, err := w.svc.ListWithPlan(w.owner, Filter{TagIDs: []int64{w.t1, w.t2}, TagMode: TagAll, Page: httpx.PageRequest{Limit: 10}}); err != nil ||
+			driver != "tags intersected in chunks" {
+			t.Errorf("dense tags-all driven by %q (%v), want their intersection in chunks", driver, err)
+		}
+		if _, driver, err := w.svc.ListWithPlan(w.owner, Filter{TagIDs: []int64{w.t1, w.t2}, TagMode: TagAll, Sort: SortName, Page: httpx.PageRequest{Limit: 10}}); err != nil ||
+			driver != "tags intersected" {
+			t.Errorf("dense tags-all sorted by name driven by %q (%v), want their intersection at once", driver, err)
+		}
+		// A common channel with fewer than streamLimit chunks of customers drives in chunks too.
+		if _, driver, err := w.svc.ListWithPlan(w.owner, Filter{State: "poster", Status: "lost", Page: httpx.PageRequest{Limit: 10}}); err != nil ||
+			driver != "channel in chunks" {
+			t.Errorf("common channel driven by %q (%v), want the channel in chunks", driver, err)
 		}
 		// Tags common alone but rare together drive the query by their intersection.
 		driveLimit = 2

@@ -140,6 +140,12 @@ func Customers(ctx context.Context, opts CustomerOptions, progress io.Writer) (C
 		{"3 tags all + keyword (full name)", owner, func() customer.Filter {
 			return customer.Filter{TagIDs: tags(3, 8), TagMode: customer.TagAll, Query: pick(w.names)}
 		}},
+		{"3 tags all + keyword (surname), sort by name", owner, func() customer.Filter {
+			return customer.Filter{TagIDs: tags(3, 8), TagMode: customer.TagAll, Query: pick(common), Sort: customer.SortName}
+		}},
+		{"keyword (full name), latest added first", owner, func() customer.Filter {
+			return customer.Filter{Query: pick(w.names), Sort: customer.SortAddedDesc}
+		}},
 		{"3 tags none + keyword (given name)", owner, func() customer.Filter {
 			n := []rune(pick(w.names))
 			return customer.Filter{TagIDs: tags(3, 30), TagMode: customer.TagNone, Query: string(n[len(n)-1:])}
