@@ -12,11 +12,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/siyu-scrm/siyu/internal/httpx"
 	"github.com/siyu-scrm/siyu/internal/org"
+	"github.com/siyu-scrm/siyu/internal/sheet"
 	"github.com/siyu-scrm/siyu/internal/sms"
 	"github.com/siyu-scrm/siyu/internal/store"
 )
@@ -351,7 +351,7 @@ func cellAt(row []string, i int) string {
 // readTable reads CSV (UTF-8, with or without BOM, or GBK) or XLSX (first sheet) into rows.
 func readTable(data []byte) ([][]string, error) {
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		f, err := excelize.OpenReader(bytes.NewReader(data))
+		f, err := sheet.OpenXLSX(data, 64<<20)
 		if err != nil {
 			return nil, httpx.FieldErr("file", "invalid")
 		}
@@ -360,7 +360,11 @@ func readTable(data []byte) ([][]string, error) {
 		if len(sheets) == 0 {
 			return nil, httpx.FieldErr("file", "invalid")
 		}
-		return f.GetRows(sheets[0])
+		rows, err := f.GetRows(sheets[0])
+		if err != nil {
+			return nil, httpx.FieldErr("file", "invalid")
+		}
+		return rows, nil
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {

@@ -438,6 +438,10 @@ func (s *Service) DeleteCode(ctx context.Context, id int64) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM acq_live_codes WHERE tenant_id = ? AND id = ?`, c.TenantID, id)
+		if store.IsForeignKeyViolation(err) {
+			// A store code, a package-card batch or a short link still points at it.
+			return &httpx.Error{Code: httpx.Conflict, Key: "code_referenced", Message: "a store code, package-card batch or short link uses this code; remove it first or disable the code"}
+		}
 		return err
 	})
 	if err != nil {
@@ -587,5 +591,7 @@ func (s *Service) Code(ctx context.Context, id int64) (LiveCode, error) {
 func init() {
 	httpx.RegisterMessages(map[string]httpx.Message{
 		"code_in_use": {Zh: "该活码已有扫码记录，不能删除，可停用", En: "This code has been scanned and cannot be deleted; disable it instead"},
+		"code_referenced": {Zh: "门店活码、包裹卡批次或短链仍在使用该活码，请先删除它们或停用活码",
+			En: "A store code, package-card batch or short link uses this code; remove it first or disable the code"},
 	})
 }

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"fmt"
+	"slices"
 	"net/http"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func (s *Service) handleFunnel(w http.ResponseWriter, r *http.Request) error {
 	var v httpx.Validator
 	q := r.URL.Query()
 	p := parsePeriod(&v, q.Get("from"), q.Get("to"), s.now())
-	steps := DefaultFunnel
+	steps := slices.Clone(DefaultFunnel)
 	if raw := strings.TrimSpace(q.Get("steps")); raw != "" {
 		steps = strings.Split(raw, ",")
 	}

@@ -1,20 +1,17 @@
 package customer
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/siyu-scrm/siyu/internal/audit"
 	"github.com/siyu-scrm/siyu/internal/httpx"
 	"github.com/siyu-scrm/siyu/internal/org"
+	"github.com/siyu-scrm/siyu/internal/sheet"
 )
 
 // Customer export to CSV or XLSX: the customers a list filter shows in the caller's scope, with
@@ -43,68 +40,14 @@ var exportHeaders = map[httpx.Lang][]string{
 var genderText = map[httpx.Lang][3]string{httpx.ZhCN: {"未知", "男", "女"}, httpx.En: {"unknown", "male", "female"}}
 var statusText = map[httpx.Lang][2]string{httpx.ZhCN: {"跟进中", "已流失"}, httpx.En: {"active", "lost"}}
 
-// sheetWriter writes rows to a CSV or XLSX file.
-type sheetWriter interface {
-	Write(cells []string) error
-	Close() error
-}
-
-type csvSheet struct {
-	w  *csv.Writer
-	bw *bufio.Writer
-}
-
-func newCSVSheet(w io.Writer) (*csvSheet, error) {
-	bw := bufio.NewWriter(w)
-	// A byte-order mark, so Excel opens the UTF-8 file with its Chinese intact.
-	if _, err := bw.WriteString("\xef\xbb\xbf"); err != nil {
-		return nil, err
-	}
-	return &csvSheet{w: csv.NewWriter(bw), bw: bw}, nil
-}
-
-func (c *csvSheet) Write(cells []string) error { return c.w.Write(cells) }
-func (c *csvSheet) Close() error {
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		return err
-	}
-	return c.bw.Flush()
-}
-
-type xlsxSheet struct {
-	f   *excelize.File
-	sw  *excelize.StreamWriter
-	row int
-	out io.Writer
-}
-
-func newXLSXSheet(w io.Writer) (*xlsxSheet, error) {
-	f := excelize.NewFile()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &xlsxSheet{f: f, sw: sw, out: w}, nil
-}
-
-func (x *xlsxSheet) Write(cells []string) error {
-	x.row++
+// writeRow writes text cells (phone numbers and ids keep their digits in XLSX; CSV cells that
+// look like formulas are defused by the sheet package).
+func writeRow(out sheet.Writer, cells []string) error {
 	vals := make([]any, len(cells))
 	for i, c := range cells {
-		vals[i] = c // text cells: phone numbers and ids stay as written
+		vals[i] = c
 	}
-	cell, _ := excelize.CoordinatesToCellName(1, x.row)
-	return x.sw.SetRow(cell, vals)
-}
-
-func (x *xlsxSheet) Close() error {
-	defer x.f.Close()
-	if err := x.sw.Flush(); err != nil {
-		return err
-	}
-	return x.f.Write(x.out)
+	return out.Write(vals...)
 }
 
 // Export writes the customers of f in the caller's scope to w and records the export in the
@@ -122,12 +65,12 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, w io.Writer) (i
 	if req.Lang != httpx.En {
 		req.Lang = httpx.ZhCN
 	}
-	var sheet sheetWriter
+	var out sheet.Writer
 	switch req.Format {
 	case FormatCSV:
-		sheet, err = newCSVSheet(w)
+		out, err = sheet.NewWriter(w, sheet.CSV)
 	case FormatXLSX:
-		sheet, err = newXLSXSheet(w)
+		out, err = sheet.NewWriter(w, sheet.XLSX)
 	default:
 		return 0, httpx.FieldErr("format", "invalid")
 	}
@@ -148,12 +91,12 @@ func (s *Service) Export(ctx context.Context, req ExportRequest, w io.Writer) (i
 	for _, f := range fields {
 		header = append(header, f.Label)
 	}
-	if err := sheet.Write(header); err != nil {
+	if err := writeRow(out, header); err != nil {
 		return 0, fmt.Errorf("customer: export: %w", err)
 	}
-	n, err := s.exportRows(ctx, c.TenantID, sc, where, args, fields, req.Lang, sheet)
+	n, err := s.exportRows(ctx, c.TenantID, sc, where, args, fields, req.Lang, out)
 	if err == nil {
-		err = sheet.Close()
+		err = out.Close()
 	}
 	if err != nil {
 		return n, fmt.Errorf("customer: export: %w", err)
@@ -194,7 +137,7 @@ func filterDetail(f Filter) map[string]any {
 
 // exportRows writes the customers in pages of 1000 ids.
 func (s *Service) exportRows(ctx context.Context, tenantID int64, sc org.Scope, where string, args []any, fields []Field,
-	lang httpx.Lang, sheet sheetWriter) (int, error) {
+	lang httpx.Lang, out sheet.Writer) (int, error) {
 	type row struct {
 		id       int64
 		name     string
@@ -270,7 +213,7 @@ func (s *Service) exportRows(ctx context.Context, tenantID int64, sc org.Scope, 
 				}
 				cells = append(cells, valueText(v))
 			}
-			if err := sheet.Write(cells); err != nil {
+			if err := writeRow(out, cells); err != nil {
 				return total, err
 			}
 			total++

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/siyu-scrm/siyu/internal/sheet"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
@@ -91,7 +92,7 @@ type xlsxRows struct {
 }
 
 func newXLSXRows(content []byte) (*xlsxRows, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(content))
+	f, err := sheet.OpenXLSX(content, 2<<30) // rows are streamed
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX file: %w", err)
 	}

@@ -489,7 +489,7 @@ func (s *Service) plan(ctx context.Context, c org.Caller, f Filter, probe bool) 
 		q.and(costRow, `s.added_at < ?`, f.AddedTo.UTC())
 	}
 	if len(f.Fields) > 0 {
-		conds, err := s.fieldConds(ctx, c.TenantID, f.Fields)
+		conds, err := s.fieldConds(ctx, c.TenantID, f.Fields, sc.PersonalData)
 		if err != nil {
 			return nil, err
 		}
@@ -705,7 +705,9 @@ type fieldCond struct {
 
 // fieldConds turns custom field filters into conditions: equal JSON value, or for multiselect
 // fields an array holding the option.
-func (s *Service) fieldConds(ctx context.Context, tenantID int64, values map[string]string) ([]fieldCond, error) {
+// Without personal data, text and date fields may not be filtered on: profiles and exports hide
+// them from such roles, and equality filters would reveal them value by value.
+func (s *Service) fieldConds(ctx context.Context, tenantID int64, values map[string]string, personal bool) ([]fieldCond, error) {
 	defs, err := s.fieldDefs(ctx, s.db, tenantID)
 	if err != nil {
 		return nil, err
@@ -724,6 +726,10 @@ func (s *Service) fieldConds(ctx context.Context, tenantID int64, values map[str
 			continue
 		}
 		def := defs[i]
+		if !personal && (def.Type == FieldText || def.Type == FieldDate) {
+			v.Add("field."+k, "not_allowed")
+			continue
+		}
 		raw := values[k]
 		var match string
 		var args []any

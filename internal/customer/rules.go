@@ -452,7 +452,7 @@ func (r *TagRules) tenantOf(ctx context.Context, ruleID int64) (int64, error) {
 
 // matching returns the customers (of only, or all) who meet every condition.
 func (r *TagRules) matching(ctx context.Context, tenantID int64, c RuleConditions, only []int64) ([]int64, error) {
-	where := []string{"c.tenant_id = ?"}
+	where := []string{"c.tenant_id = ?", "c.merged_into IS NULL"}
 	args := []any{tenantID}
 	if only != nil {
 		where = append(where, "c.id IN "+inList(len(only)))
@@ -495,17 +495,22 @@ func (r *TagRules) matching(ctx context.Context, tenantID int64, c RuleCondition
 	if days == 0 {
 		days = 90
 	}
-	var in []int64
-	if only != nil || len(where) > 1 {
-		in = ids // spend only needs checking for those who passed the rest
-	}
-	spent, err := r.facts.SpentAtLeast(ctx, tenantID, c.SpentAtLeastFen, r.now().UTC().AddDate(0, 0, -days), in)
-	if err != nil {
-		return nil, err
-	}
+	since := r.now().UTC().AddDate(0, 0, -days)
 	keep := map[int64]bool{}
-	for _, id := range spent {
-		keep[id] = true
+	// Spend only needs checking for those who passed the rest, in chunks that keep clear of
+	// both engines' bind-parameter limits; with no other condition, ask for everyone at once.
+	chunks := [][]int64{nil}
+	if only != nil || len(where) > 2 {
+		chunks = slices.Collect(slices.Chunk(ids, 500))
+	}
+	for _, in := range chunks {
+		spent, err := r.facts.SpentAtLeast(ctx, tenantID, c.SpentAtLeastFen, since, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range spent {
+			keep[id] = true
+		}
 	}
 	out := ids[:0]
 	for _, id := range ids {

@@ -14,10 +14,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/siyu-scrm/siyu/internal/httpx"
+	"github.com/siyu-scrm/siyu/internal/sheet"
 )
 
 // Import layouts.
@@ -104,7 +104,7 @@ type ImportReport struct {
 // XLSX file (first sheet) into rows of cells.
 func readTable(data []byte) ([][]string, error) {
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		f, err := excelize.OpenReader(bytes.NewReader(data))
+		f, err := sheet.OpenXLSX(data, 512<<20)
 		if err != nil {
 			return nil, fmt.Errorf("read xlsx: %w", err)
 		}

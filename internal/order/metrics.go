@@ -401,7 +401,11 @@ func (s *Service) Recompute(ctx context.Context, tenantID int64) (RecomputeTimin
 	t2 := time.Now()
 	err = s.persist(ctx, tenantID, ms, byID, now)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `DELETE FROM customer_metrics WHERE tenant_id = ? AND (scored_at IS NULL OR scored_at < ?)`, tenantID, now)
+		// Rows this run did not write belong to customers without bound orders any more (merged
+		// away, orders rebound) — unless an order arrived meanwhile or another run wrote them, so
+		// only rows of customers without a bound order go.
+		_, err = s.db.ExecContext(ctx, `DELETE FROM customer_metrics WHERE tenant_id = ? AND (scored_at IS NULL OR scored_at < ?)
+			AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = customer_metrics.tenant_id AND o.customer_id = customer_metrics.customer_id)`, tenantID, now)
 	}
 	tm.Persist = time.Since(t2)
 	return tm, err

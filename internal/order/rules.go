@@ -124,10 +124,11 @@ func (r Rules) Validate() error {
 	return v.Err()
 }
 
-// reference returns the day recency is measured from.
+// reference returns the moment recency is measured from: the end of the reference day in
+// Beijing time (the brand's business day), or now.
 func (r RFMRules) reference(now time.Time) time.Time {
-	if t, err := time.Parse(time.DateOnly, r.ReferenceDate); err == nil {
-		return t.Add(24*time.Hour - time.Microsecond) // the end of that day
+	if t, err := time.ParseInLocation(time.DateOnly, r.ReferenceDate, shanghai); err == nil {
+		return t.AddDate(0, 0, 1).Add(-time.Microsecond).UTC()
 	}
 	return now
 }

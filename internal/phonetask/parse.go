@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
-	"github.com/xuri/excelize/v2"
+	"github.com/siyu-scrm/siyu/internal/sheet"
 )
 
 // Row is one number of a list as imported.
@@ -89,7 +89,7 @@ func ParseFile(name string, content []byte) ([]Row, []RowError, error) {
 	var records [][]string
 	switch {
 	case strings.HasSuffix(strings.ToLower(name), ".xlsx"):
-		f, err := excelize.OpenReader(bytes.NewReader(content))
+		f, err := sheet.OpenXLSX(content, 64<<20)
 		if err != nil {
 			return nil, nil, fmt.Errorf("phonetask: read xlsx: %w", err)
 		}

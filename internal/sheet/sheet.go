@@ -1,10 +1,11 @@
-// Package sheet writes tables as the files operations teams open: CSV (UTF-8 with a byte-order
+// Package sheet reads and writes tables as the files operations teams use: CSV (UTF-8 with a byte-order
 // mark, so Excel on Windows shows Chinese correctly) and XLSX (streamed, so large exports do not
 // build the whole workbook in memory). It knows nothing of what the rows mean.
 package sheet
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -82,9 +83,31 @@ type csvWriter struct {
 func (c *csvWriter) Write(cells ...any) error {
 	c.rec = c.rec[:0]
 	for _, v := range cells {
-		c.rec = append(c.rec, text(v))
+		t := text(v)
+		if _, isText := v.(string); isText {
+			t = defuse(t)
+		}
+		c.rec = append(c.rec, t)
 	}
 	return c.w.Write(c.rec)
+}
+
+// defuse keeps a spreadsheet from reading a text cell as a formula (CSV injection): a customer
+// can name themselves "=HYPERLINK(…)" in WeChat. Cells that start like a formula get a leading
+// apostrophe; a plain number with a sign ("+8613800001234", "-5") is left alone.
+func defuse(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return "'" + s
+	case '+', '-':
+		if strings.TrimLeft(s[1:], "0123456789. ") != "" {
+			return "'" + s
+		}
+	}
+	return s
 }
 
 func (c *csvWriter) Close() error {
@@ -155,4 +178,14 @@ func text(v any) string {
 		return t.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// OpenXLSX opens an uploaded workbook with its unzipped size bounded: the upload limits count
+// compressed bytes, and a few megabytes of zip can expand to gigabytes of XML. maxUnzipped is
+// the most the whole workbook may expand to.
+func OpenXLSX(content []byte, maxUnzipped int64) (*excelize.File, error) {
+	return excelize.OpenReader(bytes.NewReader(content), excelize.Options{
+		UnzipSizeLimit:    maxUnzipped,
+		UnzipXMLSizeLimit: min(maxUnzipped, 64<<20), // larger sheets spill to temporary files
+	})
 }

@@ -74,3 +74,23 @@ func TestWriters(t *testing.T) {
 		t.Errorf("B2 is text (%v), want a number", typ)
 	}
 }
+
+// A text cell that starts like a formula is written so that spreadsheets show it as text; signed
+// numbers and phone numbers stay as they are.
+func TestCSVDefusesFormulas(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := sheet.NewWriter(&buf, sheet.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "@SUM(A1)", "+8613800001234", "-5", int64(-7), "张三"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "\ufeff\"'=HYPERLINK(\"\"http://x\"\")\",'+cmd|' /C calc'!A0,'@SUM(A1),+8613800001234,-5,-7,张三\n"
+	if buf.String() != want {
+		t.Errorf("csv = %q, want %q", buf.String(), want)
+	}
+}

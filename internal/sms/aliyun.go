@@ -92,9 +92,11 @@ func (a *Aliyun) Send(ctx context.Context, m Message) (string, error) {
 	}
 	if err := json.Unmarshal(body, &out); err != nil || out.Code == "" {
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return "", &Error{Code: fmt.Sprintf("http %d", resp.StatusCode), Message: truncate(string(body)), Transient: true}
+			return "", &Error{Code: fmt.Sprintf("http %d", resp.StatusCode), Message: "provider unavailable", Transient: true}
 		}
-		return "", fmt.Errorf("sms: aliyun answer %d %q: %v", resp.StatusCode, truncate(string(body)), err)
+		// The body stays out of the error: it is stored on the recipient and shown in the console,
+		// and the endpoint is tenant-configurable, so it must not become a way to read other hosts.
+		return "", fmt.Errorf("sms: aliyun answer with status %d is not a SendSms reply (%d bytes): %v", resp.StatusCode, len(body), err)
 	}
 	if out.Code != "OK" {
 		return "", &Error{Code: out.Code, Message: out.Message, Transient: aliyunTransient(out.Code) || resp.StatusCode >= 500}
@@ -149,9 +151,3 @@ func randomNonce() string {
 	return hex.EncodeToString(b)
 }
 
-func truncate(s string) string {
-	if len(s) > 200 {
-		return s[:200]
-	}
-	return s
-}

@@ -10,6 +10,7 @@
 package sms
 
 import (
+	"net"
 	"context"
 	"errors"
 	"fmt"
@@ -52,14 +53,17 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("sms: %s: %s", e.Code, e.Message) }
 
-// IsTransient reports whether sending again may succeed: provider errors say so themselves;
-// anything else (network failures, timeouts, unreadable answers) is assumed transient.
+// IsTransient reports whether sending again may succeed without risking a second message:
+// provider errors say so themselves, and a request that never reached the provider (no
+// connection) is safe to repeat. Anything else — a timeout after the request went out, an
+// unreadable answer — leaves the outcome unknown, and a customer must not get the text twice.
 func IsTransient(err error) bool {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Transient
 	}
-	return err != nil && !errors.Is(err, context.Canceled)
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Config is a tenant's provider configuration, secrets opened.

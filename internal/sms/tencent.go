@@ -103,9 +103,10 @@ func (t *Tencent) Send(ctx context.Context, m Message) (string, error) {
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		if resp.StatusCode >= 500 {
-			return "", &Error{Code: fmt.Sprintf("http %d", resp.StatusCode), Message: truncate(string(raw)), Transient: true}
+			return "", &Error{Code: fmt.Sprintf("http %d", resp.StatusCode), Message: "provider unavailable", Transient: true}
 		}
-		return "", fmt.Errorf("sms: tencent answer %d %q: %w", resp.StatusCode, truncate(string(raw)), err)
+		// The body stays out of the error (see aliyun.go).
+		return "", fmt.Errorf("sms: tencent answer with status %d is not a SendSms reply (%d bytes): %w", resp.StatusCode, len(raw), err)
 	}
 	if e := out.Response.Error; e != nil {
 		return "", &Error{Code: e.Code, Message: e.Message, Transient: tencentTransient(e.Code)}
