@@ -2,8 +2,8 @@ package analytics
 
 import (
 	"fmt"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

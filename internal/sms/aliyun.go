@@ -150,4 +150,3 @@ func randomNonce() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-

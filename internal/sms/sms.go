@@ -10,11 +10,11 @@
 package sms
 
 import (
-	"net"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
