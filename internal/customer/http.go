@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,6 +172,9 @@ func (s *Service) Get(ctx context.Context, id int64) (Detail, error) {
 	}
 	if !sc.PersonalData {
 		d.Name, d.Avatar = org.MaskName(d.Name), ""
+		for i := range d.Timeline {
+			d.Timeline[i].Detail = maskDetail(d.Timeline[i].Detail)
+		}
 		for i := range d.Relations {
 			d.Relations[i].Remark = ""
 		}
@@ -238,4 +242,33 @@ func (s *Service) handleMarkTags(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := s.MarkTags(r.Context(), id, in)
 	return httpx.Reply(w, http.StatusOK, out, err)
+}
+
+// Timeline details carry what the rest of a profile masks (a relation's remark, the other
+// customer's name in a merge, a note's text, an identity's value). For callers without personal
+// data they are masked key by key; details that are not JSON objects are dropped.
+var personalDetail = map[string]func(string) string{
+	"remark": erase, "description": erase, "content": erase, "text": erase,
+	"name": org.MaskName, "other_name": org.MaskName, "customer_name": org.MaskName,
+	"phone": org.MaskMobile, "mobile": org.MaskMobile, "value": org.MaskMobile, "nick": org.MaskName,
+}
+
+func erase(string) string { return "" }
+
+func maskDetail(detail string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(detail), &m); err != nil {
+		return "{}"
+	}
+	for k, v := range m {
+		if mask, ok := personalDetail[k]; ok {
+			if str, isStr := v.(string); isStr {
+				m[k] = mask(str)
+			} else {
+				delete(m, k)
+			}
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
