@@ -148,9 +148,11 @@ func (s *Service) BindPending(ctx context.Context, tenantID int64) (int, error) 
 			n := 0
 			for _, oid := range part {
 				var still int
-				// Another pass (or an ingest) may have bound it meanwhile.
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE tenant_id = ? AND id = ? AND customer_id IS NULL`,
-					tenantID, oid).Scan(&still); err != nil {
+				// Another pass (or an ingest) may have bound it meanwhile, or the matched customer
+				// may have been merged away since the match (the next pass finds the survivor).
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders o WHERE o.tenant_id = ? AND o.id = ? AND o.customer_id IS NULL
+					AND EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = o.tenant_id AND c.id = ? AND c.merged_into IS NULL)`,
+					tenantID, oid, match[oid]).Scan(&still); err != nil {
 					return err
 				}
 				if still == 0 {
