@@ -126,10 +126,18 @@ func (s *Service) checkStoreCode(ctx context.Context, c org.Caller, sc org.Scope
 	return name, guides, v.Err()
 }
 
-func guideStaff(ids []int64) []CodeStaffInput {
+// guideStaff is the staff list of a store code: the store's guides, keeping the weight, cap,
+// backup flag and working hours of those already on the code (set through the live-code page)
+// and defaults for new ones.
+func guideStaff(ids []int64, current []CodeStaff) []CodeStaffInput {
 	out := make([]CodeStaffInput, len(ids))
 	for i, id := range ids {
 		out[i] = CodeStaffInput{StaffID: id, Weight: 1}
+		for _, m := range current {
+			if m.StaffID == id {
+				out[i] = CodeStaffInput{StaffID: id, Weight: m.Weight, DailyCap: m.DailyCap, Backup: m.Backup, Schedule: m.Schedule}
+			}
+		}
 	}
 	return out
 }
@@ -151,7 +159,7 @@ func (s *Service) CreateStoreCode(ctx context.Context, in StoreCodeInput) (Store
 	if err != nil {
 		return StoreCode{}, err
 	}
-	code, err := s.CreateCode(ctx, LiveCodeInput{ChannelID: in.ChannelID, Name: storeCodeName(name), Strategy: in.Strategy, Staff: guideStaff(guides), Disabled: in.Disabled})
+	code, err := s.CreateCode(ctx, LiveCodeInput{ChannelID: in.ChannelID, Name: storeCodeName(name), Strategy: in.Strategy, Staff: guideStaff(guides, nil), Disabled: in.Disabled})
 	if err != nil {
 		return StoreCode{}, err
 	}
@@ -195,7 +203,7 @@ func (s *Service) UpdateStoreCode(ctx context.Context, id int64, in StoreCodeInp
 	}
 	skip := lc.SkipVerify
 	if _, err := s.UpdateCode(ctx, lc.ID, LiveCodeInput{ChannelID: in.ChannelID, Name: lc.Name, Strategy: in.Strategy, SkipVerify: &skip,
-		Staff: guideStaff(guides), TagIDs: lc.TagIDs, Welcome: lc.Welcome, GroupCode: lc.GroupCode, ExpiresAt: lc.ExpiresAt, Disabled: in.Disabled}); err != nil {
+		Staff: guideStaff(guides, lc.Staff), TagIDs: lc.TagIDs, Welcome: lc.Welcome, GroupCode: lc.GroupCode, ExpiresAt: lc.ExpiresAt, Disabled: in.Disabled}); err != nil {
 		return StoreCode{}, err
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE acq_store_codes SET city = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, in.City, s.clock(), c.TenantID, id); err != nil {

@@ -234,12 +234,34 @@ func TestStoreCodes(t *testing.T) {
 			st, err := a.Acquisition.Stats(w.owner, acquisition.StatsQuery{CodeID: sc.CodeID})
 			return st.Total.Adds, err == nil && st.Total.Adds == 1
 		})
+		// Caps set on the store code's live code survive saving the store code.
+		lc, err := a.Acquisition.Code(w.owner, sx.CodeID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var capped []acquisition.CodeStaffInput
+		for _, m := range lc.Staff {
+			capped = append(capped, acquisition.CodeStaffInput{StaffID: m.StaffID, Weight: m.Weight, DailyCap: 50})
+		}
+		skip := lc.SkipVerify
+		if _, err := a.Acquisition.UpdateCode(w.owner, lc.ID, acquisition.LiveCodeInput{ChannelID: lc.ChannelID, Name: lc.Name, Strategy: lc.Strategy,
+			SkipVerify: &skip, Staff: capped}); err != nil {
+			t.Fatal(err)
+		}
 		// g2 moves to 朝阳店: saving the codes refreshes their guides.
 		move("g2", chaoyang)
 		for _, c := range []acquisition.StoreCode{sx, sc} {
 			if _, err := a.Acquisition.UpdateStoreCode(w.owner, c.ID, acquisition.StoreCodeInput{OrgUnitID: c.OrgUnitID, ChannelID: c.ChannelID, City: c.City,
 				Strategy: acquisition.RoundRobin}); err != nil {
 				t.Fatal(err)
+			}
+		}
+		if lc, err = a.Acquisition.Code(w.owner, sx.CodeID); err != nil || len(lc.Staff) == 0 {
+			t.Fatalf("徐汇店's code after the save: %+v %v", lc, err)
+		}
+		for _, m := range lc.Staff {
+			if m.DailyCap != 50 {
+				t.Errorf("saving the store code reset %s's daily cap to %d", m.StaffName, m.DailyCap)
 			}
 		}
 		got = map[string]int{}
