@@ -47,6 +47,9 @@ type CampaignInput struct {
 	CodeID     int64            `json:"code_id"`
 	Template   string           `json:"template" doc:"variables {name}, {link} (the recipient's short link) and {phone4}; 回T退订 is appended when missing"`
 	Recipients []RecipientInput `json:"recipients"`
+	// IdempotencyKey comes from the request's Idempotency-Key header: the same key answers the
+	// campaign it first created instead of messaging everyone again.
+	IdempotencyKey string `json:"-"`
 }
 
 // PreviewMessage is one rendered message of a preview.
@@ -146,6 +149,15 @@ func (o *Outreach) CreateCampaign(ctx context.Context, in CampaignInput, base st
 	if err != nil {
 		return Campaign{}, err
 	}
+	if len(in.IdempotencyKey) > 200 {
+		return Campaign{}, httpx.FieldErr("Idempotency-Key", "too_long")
+	}
+	if id, err := o.campaignByKey(ctx, c.TenantID, in.IdempotencyKey); err != nil || id != 0 {
+		if err != nil {
+			return Campaign{}, err
+		}
+		return o.Campaign(ctx, id)
+	}
 	name, code, recipients, err := o.checkCampaign(ctx, &in)
 	if err != nil {
 		return Campaign{}, err
@@ -160,8 +172,8 @@ func (o *Outreach) CreateCampaign(ctx context.Context, in CampaignInput, base st
 	var id int64
 	err = o.db.InTx(ctx, func(tx *store.Tx) error {
 		now := o.clock()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO sms_campaigns (tenant_id, name, template, base_url, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'sending', ?, ?) RETURNING id`, c.TenantID, name, in.Template, base, now, now).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO sms_campaigns (tenant_id, name, template, base_url, status, created_at, updated_at, idem_key)
+			VALUES (?, ?, ?, ?, 'sending', ?, ?, ?) RETURNING id`, c.TenantID, name, in.Template, base, now, now, in.IdempotencyKey).Scan(&id); err != nil {
 			return fmt.Errorf("acquisition: insert campaign: %w", err)
 		}
 		linkID, err := o.insertLink(ctx, tx, c.TenantID, name, code, &id)
@@ -171,11 +183,30 @@ func (o *Outreach) CreateCampaign(ctx context.Context, in CampaignInput, base st
 		_, err = o.insertRecipients(ctx, tx, c.TenantID, linkID, &id, recipients)
 		return err
 	})
+	if err != nil && store.IsUniqueViolation(err) && in.IdempotencyKey != "" {
+		// The same request, retried while the first was still being written.
+		if id, kerr := o.campaignByKey(ctx, c.TenantID, in.IdempotencyKey); kerr == nil && id != 0 {
+			return o.Campaign(ctx, id)
+		}
+	}
 	if err != nil {
 		return Campaign{}, err
 	}
 	o.Wake()
 	return o.Campaign(ctx, id)
+}
+
+// campaignByKey returns the campaign an Idempotency-Key created, 0 when none (or no key).
+func (o *Outreach) campaignByKey(ctx context.Context, tenantID int64, key string) (int64, error) {
+	if key == "" {
+		return 0, nil
+	}
+	var id int64
+	err := o.db.QueryRowContext(ctx, `SELECT id FROM sms_campaigns WHERE tenant_id = ? AND idem_key = ?`, tenantID, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
 }
 
 const campaignSelect = `SELECT cp.id, cp.name, cp.template, cp.status, cp.created_at, cp.finished_at, ` + linkCols + `,

@@ -175,6 +175,7 @@ func (o *Outreach) handleCreateCampaign(w http.ResponseWriter, r *http.Request) 
 	if err := httpx.Decode(r, &in); err != nil {
 		return err
 	}
+	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	out, err := o.CreateCampaign(r.Context(), in, BaseURL(r))
 	return httpx.Reply(w, http.StatusCreated, out, err)
 }

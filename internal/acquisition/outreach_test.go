@@ -311,9 +311,23 @@ func TestCampaignSending(t *testing.T) {
 		if err != nil || prev.Recipients != 5 || len(prev.Samples) != 5 || prev.Samples[0].Text != "甲您好，点 https://siyu.example/s/xxxxxxxxxxxx 加导购 回T退订" {
 			t.Fatalf("preview %+v %v", prev, err)
 		}
+		in.IdempotencyKey = "create-1"
 		camp, err := f.out.CreateCampaign(f.owner, in, "https://siyu.example")
 		if err != nil || camp.Status != "sending" || camp.Pending != 5 || camp.Template != "{name}您好，点 {link} 加导购 回T退订" {
 			t.Fatalf("campaign %+v %v", camp, err)
+		}
+		// The same request again (a double click, a client retry) is the same campaign: nobody
+		// gets the message twice.
+		again, err := f.out.CreateCampaign(f.owner, in, "https://siyu.example")
+		var recipients int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sms_recipients WHERE campaign_id = ?`, camp.ID).Scan(&recipients)
+		if err != nil || again.ID != camp.ID || recipients != 5 {
+			t.Fatalf("repeat with the same key: %+v %v, %d recipients", again, err, recipients)
+		}
+		var campaigns int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sms_campaigns WHERE idem_key = 'create-1'`).Scan(&campaigns)
+		if campaigns != 1 {
+			t.Fatalf("%d campaigns for one key", campaigns)
 		}
 		// 13800000004 replies TD after the campaign was created: it is never sent to.
 		if r, err := f.out.Reply(f.owner, ReplyInput{Phone: "13800000004", Content: "TD"}); err != nil || !r.OptedOut {

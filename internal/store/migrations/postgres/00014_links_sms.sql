@@ -26,9 +26,12 @@ CREATE TABLE sms_campaigns (
     status      TEXT NOT NULL, -- sending, done, cancelled
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL,
-    finished_at TIMESTAMPTZ
+    finished_at TIMESTAMPTZ,
+    -- the Idempotency-Key of the request that created it: a retried create sends nothing twice
+    idem_key    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX sms_campaigns_status ON sms_campaigns (status, id);
+CREATE UNIQUE INDEX sms_campaigns_idem ON sms_campaigns (tenant_id, idem_key) WHERE idem_key <> '';
 
 CREATE TABLE sms_links (
     id          BIGSERIAL PRIMARY KEY,
