@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,7 +248,7 @@ func refreshChunk(ctx context.Context, tx *store.Tx, tenantID int64, ids []int64
 	for rows.Next() {
 		var id int64
 		var name, remark string
-		var at anyTime // COALESCE loses the column type on SQLite
+		var at store.Time // COALESCE loses the column type on SQLite
 		if err := rows.Scan(&id, &name, &remark, &at); err != nil {
 			rows.Close()
 			return err
@@ -288,7 +287,7 @@ func refreshChunk(ctx context.Context, tx *store.Tx, tenantID int64, ids []int64
 	}
 	for rows.Next() {
 		var id int64
-		var at anyTime
+		var at store.Time
 		if err := rows.Scan(&id, &at); err != nil {
 			rows.Close()
 			return err
@@ -334,11 +333,8 @@ func refreshChunk(ctx context.Context, tx *store.Tx, tenantID int64, ids []int64
 		if err := deleteTerms(ctx, tx, tenantID, id, gone); err != nil {
 			return err
 		}
-		for _, t := range added {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search_terms (tenant_id, term, customer_id) VALUES (?, ?, ?)
-				ON CONFLICT (tenant_id, term, customer_id) DO NOTHING`, tenantID, t, id); err != nil {
-				return err
-			}
+		if err := insertTerms(ctx, tx, tenantID, id, added); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search (tenant_id, customer_id, doc, name_key, added_at, last_active_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_id) DO UPDATE SET doc = excluded.doc, name_key = excluded.name_key,
@@ -350,9 +346,29 @@ func refreshChunk(ctx context.Context, tx *store.Tx, tenantID int64, ids []int64
 	return nil
 }
 
+// deleteTerms and insertTerms write a customer's terms in one statement per 200 terms: one per
+// term made the search rows a quarter of the cost of recording a WeCom add.
 func deleteTerms(ctx context.Context, tx *store.Tx, tenantID, id int64, terms []string) error {
-	for _, t := range terms {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = ? AND term = ? AND customer_id = ?`, tenantID, t, id); err != nil {
+	for part := range slices.Chunk(terms, 200) {
+		args := []any{tenantID, id}
+		for _, t := range part {
+			args = append(args, t)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = ? AND customer_id = ? AND term IN `+inList(len(part)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertTerms(ctx context.Context, tx *store.Tx, tenantID, id int64, terms []string) error {
+	for part := range slices.Chunk(terms, 200) {
+		args := make([]any, 0, 3*len(part))
+		for _, t := range part {
+			args = append(args, tenantID, t, id)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search_terms (tenant_id, term, customer_id) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(part)), ", ")+` ON CONFLICT (tenant_id, term, customer_id) DO NOTHING`, args...); err != nil {
 			return err
 		}
 	}
@@ -374,39 +390,6 @@ func eachRow(ctx context.Context, q store.Querier, query string, args []any, fn 
 		fn(id, v)
 	}
 	return rows.Err()
-}
-
-// anyTime scans a timestamp that an aggregate returns as a time (PostgreSQL) or as the stored
-// text (SQLite, where MAX() loses the column's type).
-type anyTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-func (t *anyTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		t.Valid = false
-		return nil
-	case time.Time:
-		t.Time, t.Valid = x.UTC(), true
-		return nil
-	case []byte:
-		return t.parse(string(x))
-	case string:
-		return t.parse(x)
-	}
-	return fmt.Errorf("customer: cannot scan %T as a time", v)
-}
-
-func (t *anyTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
-		if v, err := time.Parse(layout, s); err == nil {
-			t.Time, t.Valid = v.UTC(), true
-			return nil
-		}
-	}
-	return fmt.Errorf("customer: unreadable time %q", s)
 }
 
 // touchActivity moves a customer's last activity forward to at (appendEvent calls it).
@@ -465,4 +448,3 @@ func (s *Service) RepairSearch(ctx context.Context) (int, error) {
 	}
 }
 
-var _ sql.Scanner = (*anyTime)(nil)

@@ -67,10 +67,12 @@ type stmtKey struct {
 // callback path, and neither database/sql nor the driver caches statements; pgx caches its own.
 const maxStmts = 1024
 
-// cacheable leaves out statements built with a variable number of placeholders (IN lists, batch
-// inserts): each length would be a new entry, filling the cache with one-offs.
+// cacheable leaves out statements with many placeholders (long IN lists, batch inserts): each
+// length would be a new entry, filling the cache with one-offs. Short ones are cached — the
+// one-customer IN lists of the WeCom add path are its most frequent statements — and maxStmts
+// bounds the variety.
 func cacheable(q string) bool {
-	return !strings.Contains(q, "IN (?") && strings.Count(q, "?") <= 24
+	return strings.Count(q, "?") <= 24
 }
 
 // stmt returns a prepared statement for q on pool, or nil when it should run unprepared
