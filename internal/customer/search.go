@@ -447,4 +447,3 @@ func (s *Service) RepairSearch(ctx context.Context) (int, error) {
 		after = ids[len(ids)-1]
 	}
 }
-
