@@ -27,13 +27,13 @@ func (s *Service) GroupStoreRoutes() []httpx.Route {
 				Items []GroupCode `json:"items"`
 			}{}, Handler: s.handleGroupCodes},
 		{Method: "POST", Path: "/api/v1/group-codes", Perm: write, Tag: "acquisition", Summary: "Create a group live code (landing URL /l/g/{slug}, permanent)",
-			Request: GroupCodeInput{}, Response: GroupCode{}, Status: http.StatusCreated, Handler: s.handleCreateGroupCode},
+			Request: GroupCodeInput{}, Response: GroupCode{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateGroupCode)},
 		{Method: "GET", Path: "/api/v1/group-codes/{id}", Perm: read, Tag: "acquisition", Summary: "A group live code with its groups, member counts and current group",
-			Response: GroupCode{}, Handler: s.handleGroupCode},
+			Response: GroupCode{}, Handler: httpx.Read(s.GroupCode)},
 		{Method: "PUT", Path: "/api/v1/group-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Replace a group code's settings and ordered groups (the landing URL and join way stay)",
-			Request: GroupCodeInput{}, Response: GroupCode{}, Handler: s.handleUpdateGroupCode},
+			Request: GroupCodeInput{}, Response: GroupCode{}, Handler: httpx.Replace(s.GroupCode, s.UpdateGroupCode)},
 		{Method: "DELETE", Path: "/api/v1/group-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Delete a group code and its WeCom join way",
-			Status: http.StatusNoContent, Handler: s.handleDeleteGroupCode},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteGroupCode)},
 		{Method: "GET", Path: "/api/v1/group-codes/{id}/stats", Perm: read, Tag: "acquisition", Summary: "Joins through a group code per group and day, and member counts",
 			Query: []httpx.Param{{Name: "from", Type: "string", Description: "first day YYYY-MM-DD (default 29 days before to)"},
 				{Name: "to", Type: "string", Description: "last day YYYY-MM-DD (default today, Asia/Shanghai)"}},
@@ -46,65 +46,19 @@ func (s *Service) GroupStoreRoutes() []httpx.Route {
 				Items []StoreCode `json:"items"`
 			}{}, Handler: s.handleStoreCodes},
 		{Method: "POST", Path: "/api/v1/store-codes", Perm: write, Tag: "acquisition", Summary: "Create a store's code: a live code over the store's guides",
-			Request: StoreCodeInput{}, Response: StoreCode{}, Status: http.StatusCreated, Handler: s.handleCreateStoreCode},
+			Request: StoreCodeInput{}, Response: StoreCode{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateStoreCode)},
 		{Method: "GET", Path: "/api/v1/store-codes/{id}", Perm: read, Tag: "acquisition", Summary: "A store code with its staff",
-			Response: StoreCode{}, Handler: s.handleStoreCode},
+			Response: StoreCode{}, Handler: httpx.Read(s.StoreCode)},
 		{Method: "PUT", Path: "/api/v1/store-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Save a store code; its staff are refreshed to the store's current guides",
-			Request: StoreCodeInput{}, Response: StoreCode{}, Handler: s.handleUpdateStoreCode},
+			Request: StoreCodeInput{}, Response: StoreCode{}, Handler: httpx.Replace(s.StoreCode, s.UpdateStoreCode)},
 		{Method: "DELETE", Path: "/api/v1/store-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Delete a store code never scanned (disable a used one)",
-			Status: http.StatusNoContent, Handler: s.handleDeleteStoreCode},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteStoreCode)},
 	}
 }
 
 func (s *Service) handleGroupCodes(w http.ResponseWriter, r *http.Request) error {
 	items, err := s.GroupCodes(r.Context())
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreateGroupCode(w http.ResponseWriter, r *http.Request) error {
-	var in GroupCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateGroupCode(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleGroupCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.GroupCode(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleUpdateGroupCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.GroupCode(r.Context(), id); err != nil {
-		return err // 404 before the body is looked at
-	}
-	var in GroupCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.UpdateGroupCode(r.Context(), id, in)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDeleteGroupCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteGroupCode(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Service) handleGroupCodeStats(w http.ResponseWriter, r *http.Request) error {
@@ -150,52 +104,6 @@ func (s *Service) handleStoreCodes(w http.ResponseWriter, r *http.Request) error
 	}
 	items, err := s.StoreCodes(r.Context(), city)
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreateStoreCode(w http.ResponseWriter, r *http.Request) error {
-	var in StoreCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateStoreCode(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleStoreCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.StoreCode(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleUpdateStoreCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.StoreCode(r.Context(), id); err != nil {
-		return err
-	}
-	var in StoreCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.UpdateStoreCode(r.Context(), id, in)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDeleteStoreCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteStoreCode(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -29,13 +29,13 @@ func (s *Service) Routes() []httpx.Route {
 				Items []Channel `json:"items"`
 			}{}, Handler: s.handleChannels},
 		{Method: "POST", Path: "/api/v1/channels", Perm: write, Tag: "acquisition", Summary: "Create a channel",
-			Request: ChannelInput{}, Response: Channel{}, Status: http.StatusCreated, Handler: s.handleCreateChannel},
+			Request: ChannelInput{}, Response: Channel{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateChannel)},
 		{Method: "GET", Path: "/api/v1/channels/{id}", Perm: read, Tag: "acquisition", Summary: "A channel",
-			Response: Channel{}, Handler: s.handleChannel},
+			Response: Channel{}, Handler: httpx.Read(s.Channel)},
 		{Method: "PUT", Path: "/api/v1/channels/{id}", Perm: write, Tag: "acquisition", Summary: "Replace a channel's fields",
 			Request: ChannelInput{}, Response: Channel{}, Handler: s.handleUpdateChannel},
 		{Method: "DELETE", Path: "/api/v1/channels/{id}", Perm: write, Tag: "acquisition", Summary: "Delete a channel without live codes (and its spend)",
-			Status: http.StatusNoContent, Handler: s.handleDeleteChannel},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteChannel)},
 		{Method: "GET", Path: "/api/v1/channels/{id}/spend", Perm: read, Tag: "acquisition", Summary: "A channel's spend entries, newest day first",
 			Response: struct {
 				Items []Spend `json:"items"`
@@ -43,20 +43,20 @@ func (s *Service) Routes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/channels/{id}/spend", Perm: write, Tag: "acquisition", Summary: "Record money spent on a channel on a day",
 			Request: SpendInput{}, Response: Spend{}, Status: http.StatusCreated, Handler: s.handleAddSpend},
 		{Method: "DELETE", Path: "/api/v1/channel-spend/{id}", Perm: write, Tag: "acquisition", Summary: "Delete a spend entry",
-			Status: http.StatusNoContent, Handler: s.handleDeleteSpend},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteSpend)},
 		{Method: "GET", Path: "/api/v1/live-codes", Perm: read, Tag: "acquisition", Summary: "List the live codes of my scope",
 			Query: []httpx.Param{idQuery("channel_id", "only this channel's codes")},
 			Response: struct {
 				Items []LiveCode `json:"items"`
 			}{}, Handler: s.handleCodes},
 		{Method: "POST", Path: "/api/v1/live-codes", Perm: write, Tag: "acquisition", Summary: "Create a live code (its landing URL /l/{slug} is permanent)",
-			Request: LiveCodeInput{}, Response: LiveCode{}, Status: http.StatusCreated, Handler: s.handleCreateCode},
+			Request: LiveCodeInput{}, Response: LiveCode{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateCode)},
 		{Method: "GET", Path: "/api/v1/live-codes/{id}", Perm: read, Tag: "acquisition", Summary: "A live code with its staff",
-			Response: LiveCode{}, Handler: s.handleCode},
+			Response: LiveCode{}, Handler: httpx.Read(s.Code)},
 		{Method: "PUT", Path: "/api/v1/live-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Replace a live code's settings and staff (the landing URL stays)",
-			Request: LiveCodeInput{}, Response: LiveCode{}, Handler: s.handleUpdateCode},
+			Request: LiveCodeInput{}, Response: LiveCode{}, Handler: httpx.Replace(s.Code, s.UpdateCode)},
 		{Method: "DELETE", Path: "/api/v1/live-codes/{id}", Perm: write, Tag: "acquisition", Summary: "Delete a live code never scanned (disable a used one)",
-			Status: http.StatusNoContent, Handler: s.handleDeleteCode},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteCode)},
 		{Method: "GET", Path: "/api/v1/live-codes/{id}/qr.png", Perm: read, Tag: "acquisition", Summary: "The code's QR image (PNG) of its landing URL",
 			Query: []httpx.Param{{Name: "size", Type: "integer", Description: "pixels, 128-1024 (default 512)"}}, Handler: s.handleQR},
 		{Method: "GET", Path: "/api/v1/acquisition/stats", Perm: read, Tag: "acquisition", Summary: "Channel stats: scans, adds, net adds, loss rate, spend, CAC",
@@ -69,24 +69,6 @@ func (s *Service) Routes() []httpx.Route {
 func (s *Service) handleChannels(w http.ResponseWriter, r *http.Request) error {
 	items, err := s.Channels(r.Context())
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreateChannel(w http.ResponseWriter, r *http.Request) error {
-	var in ChannelInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateChannel(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleChannel(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.Channel(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
 // channelThenBody answers 404 for a channel out of scope before looking at the body.
@@ -112,18 +94,6 @@ func (s *Service) handleUpdateChannel(w http.ResponseWriter, r *http.Request) er
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
-func (s *Service) handleDeleteChannel(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteChannel(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Service) handleSpend(w http.ResponseWriter, r *http.Request) error {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
@@ -140,18 +110,6 @@ func (s *Service) handleAddSpend(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := s.AddSpend(r.Context(), id, in)
 	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleDeleteSpend(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteSpend(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func optionalID(r *http.Request, v *httpx.Validator, name string) int64 {
@@ -172,52 +130,6 @@ func (s *Service) handleCodes(w http.ResponseWriter, r *http.Request) error {
 	}
 	items, err := s.Codes(r.Context(), ch)
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreateCode(w http.ResponseWriter, r *http.Request) error {
-	var in LiveCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateCode(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.Code(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleUpdateCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.Code(r.Context(), id); err != nil {
-		return err // 404 before the body is looked at
-	}
-	var in LiveCodeInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.UpdateCode(r.Context(), id, in)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDeleteCode(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteCode(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // LandingURL is the absolute landing URL of a slug as seen by the request (behind a proxy,

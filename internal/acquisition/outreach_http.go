@@ -23,14 +23,14 @@ func (o *Outreach) Routes() []httpx.Route {
 				Items []ShortLink `json:"items"`
 			}{}, Handler: o.handleLinks},
 		{Method: "POST", Path: "/api/v1/short-links", Perm: write, Tag: "sms", Summary: "Create a short link to a live code with per-recipient tokens (/s/{token})",
-			Request: ShortLinkInput{}, Response: ShortLink{}, Status: http.StatusCreated, Handler: o.handleCreateLink},
+			Request: ShortLinkInput{}, Response: ShortLink{}, Status: http.StatusCreated, Handler: httpx.Create(o.CreateLink)},
 		{Method: "GET", Path: "/api/v1/short-links/{id}", Perm: read, Tag: "sms", Summary: "A short link with its stats",
-			Response: ShortLink{}, Handler: o.handleLink},
+			Response: ShortLink{}, Handler: httpx.Read(o.Link)},
 		{Method: "GET", Path: "/api/v1/short-links/{id}/recipients", Perm: read, Tag: "sms", Summary: "A link's recipients: tokens, clicks, conversion and send status",
 			Query:    []httpx.Param{{Name: "status", Type: "string", Description: "only this send status"}, {Name: "limit", Type: "integer"}, {Name: "cursor", Type: "string"}},
 			Response: httpx.Page[Recipient]{}, Handler: o.handleRecipients},
 		{Method: "POST", Path: "/api/v1/short-links/{id}/recipients", Perm: write, Tag: "sms", Summary: "Add recipients to a link (not a campaign's); known phones are skipped",
-			Request: RecipientsInput{}, Response: AddedRecipients{}, Handler: o.handleAddRecipients},
+			Request: RecipientsInput{}, Response: AddedRecipients{}, Handler: httpx.Replace(o.Link, o.AddRecipients)},
 		{Method: "POST", Path: "/api/v1/sms/phone-lists", Perm: write, Tag: "sms", Summary: "Read an uploaded CSV or XLSX phone list (multipart, field file, at most 5 MB) into recipients and bad rows; stores nothing",
 			Form: struct {
 				File []byte `form:"file"`
@@ -44,15 +44,15 @@ func (o *Outreach) Routes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/sms/campaigns", Perm: write, Tag: "sms", Summary: "Create an SMS campaign; the worker sends it at the tenant's rate",
 			Request: CampaignInput{}, Response: Campaign{}, Status: http.StatusCreated, Handler: o.handleCreateCampaign},
 		{Method: "GET", Path: "/api/v1/sms/campaigns/{id}", Perm: read, Tag: "sms", Summary: "A campaign's progress and clicks",
-			Response: Campaign{}, Handler: o.handleCampaign},
+			Response: Campaign{}, Handler: httpx.Read(o.Campaign)},
 		{Method: "POST", Path: "/api/v1/sms/campaigns/{id}/cancel", Perm: write, Tag: "sms", Summary: "Stop a campaign: recipients not sent yet are cancelled",
-			Response: Campaign{}, Handler: o.handleCancel},
+			Response: Campaign{}, Handler: httpx.Read(o.CancelCampaign)},
 		{Method: "GET", Path: "/api/v1/sms/opt-outs", Perm: read, Tag: "sms", Summary: "The tenant's opt-out list (回T退订), newest first",
 			Response: struct {
 				Items []OptOut `json:"items"`
 			}{}, Handler: o.handleOptOuts},
 		{Method: "POST", Path: "/api/v1/sms/opt-outs", Perm: write, Tag: "sms", Summary: "Put a phone on the opt-out list by hand",
-			Request: OptOutInput{}, Response: OptOut{}, Status: http.StatusCreated, Handler: o.handleAddOptOut},
+			Request: OptOutInput{}, Response: OptOut{}, Status: http.StatusCreated, Handler: httpx.Create(o.AddOptOut)},
 		{Method: "POST", Path: "/api/v1/sms/replies", Perm: write, Tag: "sms", Summary: "Record an inbound SMS a provider pushed; T, TD or 退订 opts the phone out",
 			Request: ReplyInput{}, Response: ReplyResult{}, Handler: o.handleReply},
 		{Method: "GET", Path: "/api/v1/settings/sms", Perm: org.PermSettingsRead, Tag: "settings", Summary: "The tenant's SMS provider settings (the secret only as set/unset)",
@@ -65,24 +65,6 @@ func (o *Outreach) Routes() []httpx.Route {
 func (o *Outreach) handleLinks(w http.ResponseWriter, r *http.Request) error {
 	items, err := o.Links(r.Context())
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (o *Outreach) handleCreateLink(w http.ResponseWriter, r *http.Request) error {
-	var in ShortLinkInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := o.CreateLink(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (o *Outreach) handleLink(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := o.Link(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
 var recipientStatuses = []string{"", "pending", "sending", "sent", "failed", "opted_out", "cancelled"}
@@ -103,22 +85,6 @@ func (o *Outreach) handleRecipients(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	out, err := o.Recipients(r.Context(), id, page, status)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (o *Outreach) handleAddRecipients(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := o.Link(r.Context(), id); err != nil {
-		return err // 404 before the body is looked at
-	}
-	var in RecipientsInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := o.AddRecipients(r.Context(), id, in)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
@@ -180,36 +146,9 @@ func (o *Outreach) handleCreateCampaign(w http.ResponseWriter, r *http.Request) 
 	return httpx.Reply(w, http.StatusCreated, out, err)
 }
 
-func (o *Outreach) handleCampaign(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := o.Campaign(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (o *Outreach) handleCancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := o.CancelCampaign(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
 func (o *Outreach) handleOptOuts(w http.ResponseWriter, r *http.Request) error {
 	items, err := o.OptOuts(r.Context())
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (o *Outreach) handleAddOptOut(w http.ResponseWriter, r *http.Request) error {
-	var in OptOutInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := o.AddOptOut(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
 }
 
 func (o *Outreach) handleReply(w http.ResponseWriter, r *http.Request) error {

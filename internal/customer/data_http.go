@@ -21,13 +21,13 @@ func (s *Service) DataRoutes() []httpx.Route {
 				Items []Field `json:"items"`
 			}{}, Handler: s.handleFields},
 		{Method: "POST", Path: "/api/v1/customer-fields", Perm: org.PermSettingsWrite, Tag: "customer fields", Summary: "Define a custom field",
-			Request: FieldInput{}, Response: Field{}, Status: http.StatusCreated, Handler: s.handleCreateField},
+			Request: FieldInput{}, Response: Field{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateField)},
 		{Method: "PATCH", Path: "/api/v1/customer-fields/{id}", Perm: org.PermSettingsWrite, Tag: "customer fields", Summary: "Change a custom field's label, options, order or archived flag",
 			Request: FieldPatch{}, Response: Field{}, Handler: s.handleUpdateField},
 		{Method: "DELETE", Path: "/api/v1/customer-fields/{id}", Perm: org.PermSettingsWrite, Tag: "customer fields", Summary: "Delete a custom field and every value of it",
-			Status: http.StatusNoContent, Handler: s.handleDeleteField},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteField)},
 		{Method: "GET", Path: "/api/v1/customers/{id}/fields", Perm: org.PermCustomerRead, Tag: "customer fields", Summary: "A customer's birthday, remark and custom field values",
-			Response: ProfileValues{}, Handler: s.handleProfile},
+			Response: ProfileValues{}, Handler: httpx.Read(s.ProfileOf)},
 		{Method: "PUT", Path: "/api/v1/customers/{id}/fields", Perm: org.PermCustomerWrite, Tag: "customer fields", Summary: "Set a customer's birthday, remark and custom field values (members not given are kept; null removes a value)",
 			Request: ProfileInput{}, Response: ProfileValues{}, Handler: s.handleSetProfile},
 		{Method: "POST", Path: "/api/v1/customer-imports", Perm: org.PermCustomerImport, Tag: "imports", Summary: "Upload a CSV or XLSX file of customers (multipart, field file, at most 50 MB); answers the proposed column mapping",
@@ -35,7 +35,7 @@ func (s *Service) DataRoutes() []httpx.Route {
 				File []byte `form:"file" doc:"the .csv or .xlsx file; row 1 is the header"`
 			}{}, Response: ImportJob{}, Status: http.StatusCreated, Handler: s.handleCreateImport},
 		{Method: "GET", Path: "/api/v1/customer-imports/{id}", Perm: org.PermCustomerImport, Tag: "imports", Summary: "An import's status, progress and row errors (poll while it runs)",
-			Response: ImportJob{}, Handler: s.handleGetImport},
+			Response: ImportJob{}, Handler: httpx.Read(s.GetImport)},
 		{Method: "POST", Path: "/api/v1/customer-imports/{id}/run", Perm: org.PermCustomerImport, Tag: "imports", Summary: "Run an uploaded import in the background (or a dry run) with a column mapping and a mode",
 			Request: ImportRun{}, Response: ImportJob{}, Status: http.StatusAccepted, Handler: s.handleRunImport},
 		{Method: "GET", Path: "/api/v1/customers/export", Perm: org.PermCustomerExport, Tag: "customers", Summary: "Download the customers of a list filter in my scope as CSV or XLSX (masked for roles without personal-data access; audit-logged)",
@@ -51,42 +51,12 @@ func (s *Service) handleFields(w http.ResponseWriter, r *http.Request) error {
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
 }
 
-func (s *Service) handleCreateField(w http.ResponseWriter, r *http.Request) error {
-	var in FieldInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateField(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
 func (s *Service) handleUpdateField(w http.ResponseWriter, r *http.Request) error {
 	id, in, err := httpx.IDAndBody[FieldPatch](r)
 	if err != nil {
 		return err
 	}
 	out, err := s.UpdateField(r.Context(), id, in)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDeleteField(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteField(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Service) handleProfile(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.ProfileOf(r.Context(), id)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
@@ -139,15 +109,6 @@ func uploadErr(err error) error {
 	}
 	return &httpx.Error{Code: httpx.Invalid, Key: "bad_upload", Message: "the upload could not be read", Err: err,
 		Fields: map[string]httpx.FieldError{"file": {Code: "invalid"}}}
-}
-
-func (s *Service) handleGetImport(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.GetImport(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
 func (s *Service) handleRunImport(w http.ResponseWriter, r *http.Request) error {

@@ -21,7 +21,7 @@ func (s *Service) Routes() []httpx.Route {
 			Summary: "List and search customers in my scope: tags (any/all/none), staff, org unit, channel, date, status, custom fields, keyword; sortable",
 			Query:   listQueryParams, Response: httpx.Page[ListItem]{}, Handler: s.handleList},
 		{Method: "GET", Path: "/api/v1/customers/{id}", Perm: org.PermCustomerRead, Tag: "customers", Summary: "A customer's profile, relations and timeline",
-			Response: Detail{}, Handler: s.handleGet},
+			Response: Detail{}, Handler: httpx.Read(s.Get)},
 		{Method: "POST", Path: "/api/v1/customers/{id}/tags", Perm: org.PermCustomerTag, Tag: "tags", Summary: "Add and remove a customer's tags (in WeCom, then in Siyu)",
 			Request: MarkInput{}, Response: CustomerTags{}, Handler: s.handleMarkTags},
 		{Method: "GET", Path: "/api/v1/tag-groups", Perm: org.PermCustomerRead, Tag: "tags", Summary: "The corp tag library: groups with their tags",
@@ -29,13 +29,13 @@ func (s *Service) Routes() []httpx.Route {
 				Items []TagGroup `json:"items"`
 			}{}, Handler: s.handleTagGroups},
 		{Method: "POST", Path: "/api/v1/tag-groups", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Create a tag group with its first tags (in WeCom, then in Siyu)",
-			Request: TagGroupInput{}, Response: TagGroup{}, Status: http.StatusCreated, Handler: s.handleCreateTagGroup},
+			Request: TagGroupInput{}, Response: TagGroup{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateTagGroup)},
 		{Method: "POST", Path: "/api/v1/tag-groups/{id}/tags", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Add a tag to a group",
 			Request: TagInput{}, Response: Tag{}, Status: http.StatusCreated, Handler: s.handleAddTag},
 		{Method: "PATCH", Path: "/api/v1/tags/{id}", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Rename a tag",
 			Request: TagInput{}, Response: Tag{}, Handler: s.handleRenameTag},
 		{Method: "DELETE", Path: "/api/v1/tags/{id}", Perm: org.PermTagsWrite, Tag: "tags", Summary: "Delete a tag (and take it off every customer)",
-			Status: http.StatusNoContent, Handler: s.handleDeleteTag},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteTag)},
 	}
 }
 
@@ -182,27 +182,9 @@ func (s *Service) Get(ctx context.Context, id int64) (Detail, error) {
 	return d, rows.Err()
 }
 
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.Get(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
 func (s *Service) handleTagGroups(w http.ResponseWriter, r *http.Request) error {
 	items, err := s.TagGroups(r.Context())
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreateTagGroup(w http.ResponseWriter, r *http.Request) error {
-	var in TagGroupInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateTagGroup(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
 }
 
 func (s *Service) handleAddTag(w http.ResponseWriter, r *http.Request) error {
@@ -221,18 +203,6 @@ func (s *Service) handleRenameTag(w http.ResponseWriter, r *http.Request) error 
 	}
 	out, err := s.RenameTag(r.Context(), id, in)
 	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDeleteTag(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteTag(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Service) handleMarkTags(w http.ResponseWriter, r *http.Request) error {

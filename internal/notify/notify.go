@@ -230,7 +230,7 @@ func (s *Service) Routes() []httpx.Route {
 				{Name: "limit", Type: "integer", Description: "1-500"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
 			Response: List{}, Handler: s.handleList},
 		{Method: "POST", Path: "/api/v1/notifications/{id}/read", Tag: "notifications", Summary: "Mark one of my notifications read",
-			Status: http.StatusNoContent, Handler: s.handleRead},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.MarkRead)},
 		{Method: "POST", Path: "/api/v1/notifications/read-all", Tag: "notifications", Summary: "Mark all my notifications read",
 			Response: ReadAll{}, Handler: s.handleReadAll},
 	}
@@ -255,18 +255,6 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	out, err := s.Mine(r.Context(), f)
 	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleRead(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.MarkRead(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Service) handleReadAll(w http.ResponseWriter, r *http.Request) error {

@@ -34,7 +34,7 @@ func (s *Service) Routes() []httpx.Route {
 				{Name: "limit", Type: "integer", Description: "1-500"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
 			Response: httpx.Page[Order]{}, Handler: s.handleList},
 		{Method: "GET", Path: "/api/v1/orders/{id}", Perm: org.PermCustomerRead, Tag: "orders", Summary: "An order with its items",
-			Response: Order{}, Handler: s.handleGet},
+			Response: Order{}, Handler: httpx.Read(s.Get)},
 		{Method: "POST", Path: "/api/v1/orders", Perm: PermWrite, Tag: "orders",
 			Summary: "Ingest one order; the same source and external_id updates it or changes nothing (Idempotency-Key header honoured)",
 			Request: Input{}, Response: IngestReply{}, Handler: s.handleIngest},
@@ -54,7 +54,7 @@ func (s *Service) Routes() []httpx.Route {
 			Summary:  "Order webhook: a JSON order or {\"orders\":[…]}, signed with X-Siyu-Signature: sha256=HEX(HMAC-SHA256(secret, body))",
 			Response: Result{}, Handler: s.handleWebhook},
 		{Method: "GET", Path: "/api/v1/customers/{id}/value", Perm: org.PermCustomerRead, Tag: "customer-value",
-			Summary: "A customer's metrics, RFM segment, lifecycle stage and its history", Response: Value{}, Handler: s.handleValue},
+			Summary: "A customer's metrics, RFM segment, lifecycle stage and its history", Response: Value{}, Handler: httpx.Read(s.CustomerValue)},
 		{Method: "GET", Path: "/api/v1/customer-value/summary", Perm: org.PermCustomerRead, Tag: "customer-value",
 			Summary: "Customers in my scope by RFM segment, lifecycle stage and value class", Response: Summary{}, Handler: s.handleSummary},
 		{Method: "POST", Path: "/api/v1/customer-value/recompute", Perm: PermWrite, Tag: "customer-value",
@@ -143,15 +143,6 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.List(r.Context(), f)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.Get(r.Context(), id)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
@@ -302,15 +293,6 @@ func (s *Service) handleModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.Model(r.Context(), c.TenantID)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleValue(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.CustomerValue(r.Context(), id)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 

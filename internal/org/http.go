@@ -22,7 +22,7 @@ func (s *Service) Routes() []httpx.Route {
 		{Method: "POST", Path: "/api/v1/org-units", Perm: PermOrgWrite, Tag: "org", Summary: "Create an org unit", Request: UnitInput{}, Response: Unit{}, Status: 201, Handler: s.handleCreateUnit},
 		{Method: "GET", Path: "/api/v1/org-units/{id}", Perm: PermOrgRead, Tag: "org", Summary: "Get an org unit", Response: Unit{}, Handler: s.handleGetUnit},
 		{Method: "PATCH", Path: "/api/v1/org-units/{id}", Perm: PermOrgWrite, Tag: "org", Summary: "Rename, re-kind or move an org unit", Request: UnitPatch{}, Response: Unit{}, Handler: s.handleUpdateUnit},
-		{Method: "DELETE", Path: "/api/v1/org-units/{id}", Perm: PermOrgWrite, Tag: "org", Summary: "Delete an empty org unit", Status: 204, Handler: s.handleDeleteUnit},
+		{Method: "DELETE", Path: "/api/v1/org-units/{id}", Perm: PermOrgWrite, Tag: "org", Summary: "Delete an empty org unit", Status: 204, Handler: httpx.Remove(s.DeleteUnit)},
 
 		{Method: "GET", Path: "/api/v1/staff", Perm: PermStaffRead, Tag: "staff", Summary: "List staff",
 			Query: []httpx.Param{{Name: "org_unit_id", Type: "integer", Description: "unit, including its subtree"}, {Name: "status", Type: "string", Description: "active or resigned"},
@@ -40,7 +40,7 @@ func (s *Service) Routes() []httpx.Route {
 
 		{Method: "GET", Path: "/api/v1/tokens", Perm: PermTokensManage, Tag: "tokens", Summary: "List API tokens", Query: pageParams, Response: httpx.Page[APIToken]{}, Handler: s.handleListTokens},
 		{Method: "POST", Path: "/api/v1/tokens", Perm: PermTokensManage, Tag: "tokens", Summary: "Create an API token (the secret is shown once)", Request: TokenInput{}, Response: NewToken{}, Status: 201, Handler: s.handleCreateToken},
-		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Perm: PermTokensManage, Tag: "tokens", Summary: "Revoke an API token", Status: 204, Handler: s.handleRevokeToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Perm: PermTokensManage, Tag: "tokens", Summary: "Revoke an API token", Status: 204, Handler: httpx.Remove(s.RevokeToken)},
 
 		{Method: "GET", Path: "/api/v1/settings/wecom", Perm: PermSettingsRead, Tag: "settings", Summary: "The tenant's WeCom settings (secrets only as set/unset)", Response: WeComSettings{}, Handler: s.handleGetWeCom},
 		{Method: "PUT", Path: "/api/v1/settings/wecom", Perm: PermSettingsWrite, Tag: "settings", Summary: "Replace the tenant's WeCom settings; empty secrets keep the stored ones", Request: WeComSettingsInput{}, Response: WeComSettings{}, Handler: s.handleSetWeCom},
@@ -137,18 +137,6 @@ func (s *Service) handleUpdateUnit(w http.ResponseWriter, r *http.Request) error
 	return httpx.Reply(w, http.StatusOK, v, err)
 }
 
-func (s *Service) handleDeleteUnit(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteUnit(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Service) handleListStaff(w http.ResponseWriter, r *http.Request) error {
 	page, err := httpx.PageParams(r)
 	if err != nil {
@@ -242,18 +230,6 @@ func (s *Service) handleCreateToken(w http.ResponseWriter, r *http.Request) erro
 	}
 	v, err := s.CreateToken(r.Context(), in)
 	return httpx.Reply(w, http.StatusCreated, v, err)
-}
-
-func (s *Service) handleRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.RevokeToken(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Service) handleGetWeCom(w http.ResponseWriter, r *http.Request) error {

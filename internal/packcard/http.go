@@ -19,17 +19,17 @@ func (s *Service) Routes() []httpx.Route {
 				Items []Batch `json:"items"`
 			}{}, Handler: s.handleBatches},
 		{Method: "POST", Path: "/api/v1/card-batches", Perm: write, Tag: "package-cards", Summary: "Create a package-card batch of a live code",
-			Request: BatchInput{}, Response: Batch{}, Status: http.StatusCreated, Handler: s.handleCreate},
+			Request: BatchInput{}, Response: Batch{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateBatch)},
 		{Method: "GET", Path: "/api/v1/card-batches/{id}", Perm: read, Tag: "package-cards", Summary: "A package-card batch",
-			Response: Batch{}, Handler: s.handleBatch},
+			Response: Batch{}, Handler: httpx.Read(s.Batch)},
 		{Method: "PUT", Path: "/api/v1/card-batches/{id}", Perm: write, Tag: "package-cards", Summary: "Replace a package-card batch",
-			Request: BatchInput{}, Response: Batch{}, Handler: s.handleUpdate},
+			Request: BatchInput{}, Response: Batch{}, Handler: httpx.Replace(s.Batch, s.UpdateBatch)},
 		{Method: "DELETE", Path: "/api/v1/card-batches/{id}", Perm: write, Tag: "package-cards", Summary: "Delete a package-card batch (printed cards keep working)",
-			Status: http.StatusNoContent, Handler: s.handleDelete},
+			Status: http.StatusNoContent, Handler: httpx.Remove(s.DeleteBatch)},
 		{Method: "GET", Path: "/api/v1/card-batches/{id}/card.png", Perm: read, Tag: "package-cards",
-			Summary: "One card as a 300 dpi PNG: the QR of the landing URL with ?b=batch and the batch number (Latin text only)", Handler: s.handlePNG},
+			Summary: "One card as a 300 dpi PNG: the QR of the landing URL with ?b=batch, the headline and the batch number", Handler: s.handlePNG},
 		{Method: "GET", Path: "/api/v1/card-batches/{id}/sheet.pdf", Perm: read, Tag: "package-cards",
-			Summary: "The batch as A4 PDF sheets with crop marks (X-Siyu-CJK-Font: no when no CJK TrueType font was found: Latin text only)", Handler: s.handlePDF},
+			Summary: "The batch as A4 PDF sheets with crop marks (X-Siyu-CJK-Font: no when no CJK TrueType font was found: Chinese is left out)", Handler: s.handlePDF},
 	}
 }
 
@@ -44,52 +44,6 @@ func (s *Service) handleBatches(w http.ResponseWriter, r *http.Request) error {
 	}
 	items, err := s.Batches(r.Context(), code)
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
-}
-
-func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) error {
-	var in BatchInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateBatch(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleBatch(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.Batch(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.Batch(r.Context(), id); err != nil {
-		return err // 404 before the body is looked at
-	}
-	var in BatchInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.UpdateBatch(r.Context(), id, in)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.DeleteBatch(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (s *Service) card(r *http.Request) (Batch, Card, error) {

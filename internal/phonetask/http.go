@@ -35,16 +35,16 @@ func (s *Service) Routes() []httpx.Route {
 			}{}, Handler: s.handleLists},
 		{Method: "POST", Path: "/api/v1/phone-lists", Perm: write, Tag: "phone-tasks",
 			Summary: "Import numbers and hand them to staff as daily tasks within the daily cap (any bad row rejects the whole list)",
-			Request: ListInput{}, Response: List{}, Status: http.StatusCreated, Handler: s.handleCreateList},
+			Request: ListInput{}, Response: List{}, Status: http.StatusCreated, Handler: httpx.Create(s.CreateList)},
 		{Method: "GET", Path: "/api/v1/phone-lists/{id}", Perm: read, Tag: "phone-tasks", Summary: "A phone list with its tasks counted by status",
-			Response: List{}, Handler: s.handleList},
+			Response: List{}, Handler: httpx.Read(s.List)},
 		{Method: "GET", Path: "/api/v1/phone-tasks", Perm: work, Tag: "phone-tasks", Summary: "Phone tasks of my scope (a guide's own), by id",
 			Query: []httpx.Param{id("list_id", "only this list"), id("staff_id", "only this staff member"),
 				{Name: "day", Type: "string", Description: "only this day YYYY-MM-DD"}, {Name: "status", Type: "string", Description: "pending, requested, added, failed or expired"},
 				{Name: "limit", Type: "integer", Description: "page size (default 50, at most 500)"}, {Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}},
 			Response: httpx.Page[Task]{}, Handler: s.handleTasks},
 		{Method: "PATCH", Path: "/api/v1/phone-tasks/{id}", Perm: work, Tag: "phone-tasks", Summary: "Mark a task requested, failed (with a reason) or pending again",
-			Request: TaskInput{}, Response: Task{}, Handler: s.handleUpdateTask},
+			Request: TaskInput{}, Response: Task{}, Handler: httpx.Replace(s.Task, s.UpdateTask)},
 		{Method: "POST", Path: "/api/v1/phone-tasks/detect", Perm: write, Tag: "phone-tasks", Summary: "Look for adds now (the background pass does every minute)",
 			Response: struct {
 				Added int `json:"added"`
@@ -113,24 +113,6 @@ func (s *Service) handleLists(w http.ResponseWriter, r *http.Request) error {
 	return httpx.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
 }
 
-func (s *Service) handleCreateList(w http.ResponseWriter, r *http.Request) error {
-	var in ListInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.CreateList(r.Context(), in)
-	return httpx.Reply(w, http.StatusCreated, out, err)
-}
-
-func (s *Service) handleList(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	out, err := s.List(r.Context(), id)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
 func (s *Service) handleTasks(w http.ResponseWriter, r *http.Request) error {
 	page, err := httpx.PageParams(r)
 	if err != nil {
@@ -144,22 +126,6 @@ func (s *Service) handleTasks(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.Tasks(r.Context(), f)
-	return httpx.Reply(w, http.StatusOK, out, err)
-}
-
-func (s *Service) handleUpdateTask(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.Task(r.Context(), id); err != nil {
-		return err // 404 before the body is looked at
-	}
-	var in TaskInput
-	if err := httpx.Decode(r, &in); err != nil {
-		return err
-	}
-	out, err := s.UpdateTask(r.Context(), id, in)
 	return httpx.Reply(w, http.StatusOK, out, err)
 }
 
